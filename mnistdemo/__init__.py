@@ -1,0 +1,10 @@
+"""mnistdemo: train a handwritten-digit network, watch it learn, and draw digits for it.
+
+Sections, as in the notebook: data, models, training, inference (plus checkpoint, augment,
+drawing, charts); the CLI (`python -m mnistdemo`) and the Streamlit app (`app.py`) sit on top.
+"""
+
+from .checkpoint import load_model
+from .inference import predict_proba
+
+__all__ = ["load_model", "predict_proba"]

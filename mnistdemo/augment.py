@@ -1,0 +1,58 @@
+"""Augmentation: make MNIST digits look more like digits drawn on a canvas.
+
+Batched on whatever device the images live on (no per-sample PIL): a random stroke-thickness change
+(a blend towards a 3x3 dilation or erosion) and a random affine warp (rotation, shear, stretch,
+translation) applied with one `affine_grid`/`grid_sample` per batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+MAX_ROTATION_DEG = 15.0
+MAX_SHEAR_DEG = 15.0
+SCALE_RANGE = (0.85, 1.15)  # each axis separately, so it also stretches
+MAX_SHIFT_PX = 2.0
+THICKNESS_RANGE = (-0.6, 1.0)  # negative thins (towards erosion), positive thickens
+
+
+def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    return torch.empty(n, device=like.device, dtype=like.dtype).uniform_(low, high, generator=generator)
+
+
+def change_thickness(images: torch.Tensor, amount: torch.Tensor) -> torch.Tensor:
+    """Per image, blend towards the dilated (amount > 0) or eroded (amount < 0) image."""
+    x = images.unsqueeze(1)
+    dilated = F.max_pool2d(x, 3, stride=1, padding=1)
+    eroded = -F.max_pool2d(-x, 3, stride=1, padding=1)
+    amount = amount.view(-1, 1, 1, 1)
+    target = torch.where(amount > 0, dilated, eroded)
+    return (x + amount.abs() * (target - x)).squeeze(1)
+
+
+def random_affine(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    n = len(images)
+    rotation = torch.deg2rad(_uniform(n, -MAX_ROTATION_DEG, MAX_ROTATION_DEG, images, generator))
+    shear = math.tan(math.radians(MAX_SHEAR_DEG)) * _uniform(n, -1, 1, images, generator)
+    scale_x, scale_y = (1 / _uniform(n, *SCALE_RANGE, images, generator) for _ in range(2))
+    shift = MAX_SHIFT_PX * 2 / 28  # affine_grid works in [-1, 1] coordinates
+    cos, sin = torch.cos(rotation), torch.sin(rotation)
+    # theta maps output coordinates to input ones: rotation @ shear @ stretch, plus a shift
+    theta = torch.stack(
+        [
+            torch.stack([cos * scale_x, (cos * shear - sin) * scale_y, _uniform(n, -shift, shift, images, generator)], 1),
+            torch.stack([sin * scale_x, (sin * shear + cos) * scale_y, _uniform(n, -shift, shift, images, generator)], 1),
+        ],
+        1,
+    )
+    grid = F.affine_grid(theta, (n, 1, 28, 28), align_corners=False)
+    return F.grid_sample(images.unsqueeze(1), grid, align_corners=False).squeeze(1)
+
+
+def augment_batch(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+    """A randomly thickened or thinned and warped copy of a batch (N, 28, 28) in 0..1."""
+    thicker = change_thickness(images, _uniform(len(images), *THICKNESS_RANGE, images, generator))
+    return random_affine(thicker, generator).clamp_(0, 1)

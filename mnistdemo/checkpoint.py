@@ -1,0 +1,54 @@
+"""Checkpoints: the weights plus what is needed to rebuild the model, loadable with weights_only."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from dataclasses import asdict, fields
+
+import torch
+from torch import nn
+
+from .models import build_model
+from .training import EpochResult, TrainConfig
+
+FORMAT = "mnistdemo-checkpoint/1"
+
+
+class CheckpointError(Exception):
+    """The file is not a checkpoint this version can read; the message says why."""
+
+
+def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: TrainConfig, history: list[EpochResult]) -> None:
+    state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    torch.save(
+        {"format": FORMAT, "config": asdict(config), "history": [r.as_dict() for r in history], "state_dict": state},
+        path,
+    )
+
+
+def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, TrainConfig, list[EpochResult]]:
+    """The model (on the CPU, in eval mode), the config that trained it, and its history."""
+    try:
+        saved = torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise CheckpointError(f"no checkpoint at {path}") from None
+    except (OSError, RuntimeError, pickle.UnpicklingError, zipfile.BadZipFile, EOFError, ValueError) as error:
+        raise CheckpointError(f"{path} is not a readable checkpoint ({type(error).__name__})") from None
+    if not isinstance(saved, dict) or saved.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is not a mnistdemo checkpoint (expected format {FORMAT})")
+    try:
+        known = {f.name for f in fields(TrainConfig)}
+        config = TrainConfig(**{k: v for k, v in saved["config"].items() if k in known})
+        model = build_model(config.model)
+        model.load_state_dict(saved["state_dict"])
+        history = [EpochResult(**row) for row in saved["history"]]
+    except (KeyError, TypeError, ValueError, RuntimeError) as error:
+        raise CheckpointError(f"{path} is damaged: {error}") from None
+    return model.eval(), config, history
+
+
+def load_model(path: str | os.PathLike) -> nn.Module:
+    """The trained model saved at `path`, ready for `predict_proba`."""
+    return load_checkpoint(path)[0]

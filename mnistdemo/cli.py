@@ -1,0 +1,129 @@
+"""The command line: `python -m mnistdemo train` and `python -m mnistdemo data --from FOLDER`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from dataclasses import asdict
+
+import torch
+from tqdm import tqdm
+
+from .checkpoint import save_checkpoint
+from .data import DataError, import_archives, load_mnist, resolve_data_dir
+from .models import MODEL_DESCRIPTIONS, MODEL_NAMES
+from .training import EpochResult, TrainConfig, Trainer, default_device
+
+DEFAULTS = TrainConfig()
+
+
+class OneLineErrorParser(argparse.ArgumentParser):
+    """argparse, but a mistake prints one line, not the usage block."""
+
+    def error(self, message: str) -> None:
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 < value <= 10:
+        raise argparse.ArgumentTypeError(f"must be above 0 and at most 10, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = OneLineErrorParser(prog="mnistdemo", description="Train the notebook's MNIST network.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
+
+    train = commands.add_parser("train", help="train a model; defaults are the notebook's")
+    train.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs)
+    train.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size)
+    train.add_argument("--lr", type=learning_rate, default=DEFAULTS.lr, help="Adam's learning rate")
+    train.add_argument(
+        "--model",
+        choices=MODEL_NAMES,
+        default=DEFAULTS.model,
+        help="; ".join(f"{name}: {text}" for name, text in MODEL_DESCRIPTIONS.items()),
+    )
+    train.add_argument("--augment", action="store_true", help="warp and re-thicken training digits like drawings")
+    train.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed (weights, shuffling, augmentation)")
+    train.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
+    train.add_argument("--device", help="cpu, cuda or mps (default: the GPU if there is one)")
+    train.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
+    train.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout, then a summary")
+
+    data = commands.add_parser("data", help="import the four official MNIST archives from a folder (offline)")
+    data.add_argument("--from", dest="source", required=True, metavar="FOLDER")
+    data.add_argument("--data-dir", help="where to put them (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
+    return parser
+
+
+def pick_device(name: str | None) -> torch.device:
+    if name is None:
+        return default_device()
+    try:
+        device = torch.device(name)
+        torch.empty(1, device=device)
+    except (RuntimeError, AssertionError) as error:
+        raise ValueError(f"device {name!r} is not usable here ({str(error).splitlines()[0]})") from None
+    return device
+
+
+def train_command(args: argparse.Namespace) -> None:
+    config = TrainConfig(args.model, args.epochs, args.batch_size, args.lr, args.seed, args.augment)
+    device = pick_device(args.device)
+    if args.save:  # fail before training, not after
+        open(args.save, "ab").close()
+    trainer = Trainer(load_mnist(args.data_dir), config, device)
+
+    if args.json:
+        results = trainer.run(on_epoch=lambda r: print(json.dumps(r.as_dict()), flush=True))
+    else:
+        with tqdm(total=config.epochs, unit="epoch", desc=f"{config.model} on {device.type}") as bar:
+
+            def show(result: EpochResult) -> None:
+                bar.set_postfix(loss=f"{result.loss:.4f}", train=f"{result.train_acc:.2f}%", test=f"{result.test_acc:.2f}%")
+                bar.update()
+
+            results = trainer.run(on_epoch=show)
+    final = results[-1]
+    if args.save:
+        save_checkpoint(args.save, trainer.model, trainer.checkpoint_config(), trainer.history)
+    summary = {"summary": True, **asdict(config), "device": device.type, **final.as_dict(), "saved": args.save}
+    if args.json:
+        print(json.dumps(summary), flush=True)
+    else:
+        print(f"test accuracy {final.test_acc:.2f}% after {final.epoch} epochs in {final.elapsed_s:.1f} s"
+              + (f"; saved {args.save}" if args.save else ""))
+
+
+def data_command(args: argparse.Namespace) -> None:
+    destination = import_archives(args.source, resolve_data_dir(args.data_dir))
+    print(f"imported the four MNIST archives into {destination}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        (train_command if args.command == "train" else data_command)(args)
+    except (DataError, ValueError, OSError) as error:
+        print(f"mnistdemo: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("mnistdemo: interrupted", file=sys.stderr)
+        return 130
+    return 0

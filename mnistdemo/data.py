@@ -1,0 +1,103 @@
+"""Data: MNIST from torchvision, loaded once into resident float tensors.
+
+torchvision verifies the md5 of each official archive and extracts it; after that the whole set
+lives in memory (about 220 MB as float32), so training never touches PIL or the disk.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torchvision import datasets
+from torchvision.datasets.utils import check_integrity
+
+DATA_DIR_ENV = "MNISTDEMO_DATA_DIR"
+DEFAULT_DATA_DIR = Path.home() / ".cache" / "mnistdemo"
+ARCHIVES: dict[str, str] = dict(datasets.MNIST.resources)  # file name -> official md5
+
+
+class DataError(Exception):
+    """The data set cannot be had; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class MnistData:
+    """Images are float32 (N, 28, 28) in 0..1 with ink high; labels are int64 (N,)."""
+
+    train_images: torch.Tensor
+    train_labels: torch.Tensor
+    test_images: torch.Tensor
+    test_labels: torch.Tensor
+
+
+def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
+    """The folder given, else $MNISTDEMO_DATA_DIR, else ~/.cache/mnistdemo."""
+    chosen = data_dir or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR
+    return Path(chosen).expanduser()
+
+
+def raw_dir(data_dir: Path) -> Path:
+    return data_dir / "MNIST" / "raw"
+
+
+def missing_data_message(data_dir: Path) -> str:
+    return (
+        f"MNIST is not in {raw_dir(data_dir)} and could not be downloaded. "
+        "Copy the four official archives (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
+        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into a folder and run: "
+        f"python -m mnistdemo data --from FOLDER --data-dir {data_dir}"
+    )
+
+
+def find_archives(folder: Path) -> Path:
+    """The folder holding the four archives: `folder` itself or its `MNIST/raw/`."""
+    for candidate in (folder, raw_dir(folder)):
+        if all((candidate / name).is_file() for name in ARCHIVES):
+            return candidate
+    missing = [name for name in ARCHIVES if not (folder / name).is_file()]
+    raise DataError(f"{folder} does not hold the MNIST archives: missing {', '.join(missing)}")
+
+
+def import_archives(source: str | os.PathLike, data_dir: Path) -> Path:
+    """Copy the four official archives from `source` into `data_dir`, refusing any that fail md5.
+
+    Everything is checked before anything is copied, so a bad folder changes nothing.
+    """
+    source_dir = find_archives(Path(source).expanduser())
+    corrupt = [name for name, md5 in ARCHIVES.items() if not check_integrity(str(source_dir / name), md5)]
+    if corrupt:
+        raise DataError(
+            f"{', '.join(corrupt)} in {source_dir} "
+            f"{'is not the official archive' if len(corrupt) == 1 else 'are not the official archives'}"
+            " (md5 mismatch); nothing was imported"
+        )
+    destination = raw_dir(data_dir)
+    destination.mkdir(parents=True, exist_ok=True)
+    for name in ARCHIVES:
+        shutil.copyfile(source_dir / name, destination / name)
+    load_mnist(data_dir)  # extract now, so the first training run starts at once
+    return destination
+
+
+def _load_split(data_dir: Path, train: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    # torchvision reports downloads and extraction on stdout; keep stdout clean for --json.
+    with contextlib.redirect_stdout(sys.stderr):
+        split = datasets.MNIST(str(data_dir), train=train, download=True)
+    return split.data.float().div_(255), split.targets.long()
+
+
+def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
+    """Load both splits, downloading and verifying the archives if they are not there yet."""
+    folder = resolve_data_dir(data_dir)
+    try:
+        train_images, train_labels = _load_split(folder, train=True)
+        test_images, test_labels = _load_split(folder, train=False)
+    except (RuntimeError, OSError, ValueError) as error:
+        raise DataError(missing_data_message(folder)) from error
+    return MnistData(train_images, train_labels, test_images, test_labels)

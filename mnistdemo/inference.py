@@ -1,0 +1,21 @@
+"""Inference: what the model thinks of some images."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+
+@torch.no_grad()
+def predict_proba(model: nn.Module, images: np.ndarray) -> np.ndarray:
+    """Probabilities (N, 10) for images (N, 28, 28) with pixels in 0..1, ink high like MNIST."""
+    array = np.asarray(images, dtype=np.float32)
+    if array.ndim != 3 or array.shape[1:] != (28, 28):
+        raise ValueError(f"images must have shape (N, 28, 28), got {array.shape}")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    log_probs = model(torch.from_numpy(array).to(device))
+    model.train(was_training)
+    return log_probs.exp().cpu().numpy()

@@ -1,0 +1,201 @@
+"""Training: the notebook's loop (Adam, shuffled mini-batches, per-epoch loss and accuracies).
+
+The engine knows nothing of any user interface. It reports through callbacks, stops between
+batches when asked, and resumes exactly where it stopped: a run stopped and resumed ends with the
+same weights as one that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Callable
+
+import torch
+import torch.nn.functional as F
+
+from .augment import augment_batch
+from .data import MnistData
+from .models import MODEL_NAMES, build_model
+
+EVAL_CHUNK = 10_000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters; the defaults are the notebook's."""
+
+    model: str = "seed"
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 3e-4
+    seed: int = 0
+    augment: bool = False
+
+    def validate(self) -> TrainConfig:
+        """Return self, or raise ValueError saying which value is wrong and why."""
+        if self.model not in MODEL_NAMES:
+            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODEL_NAMES)}")
+        if self.epochs < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
+        if not 0 < self.lr <= 10:
+            raise ValueError(f"learning rate must be above 0 and at most 10, got {self.lr:g}")
+        return self
+
+
+@dataclass(frozen=True)
+class EpochResult:
+    epoch: int
+    loss: float  # mean cross-entropy over the whole training set after the epoch
+    train_acc: float  # percent, 2 decimals
+    test_acc: float  # percent, 2 decimals
+    elapsed_s: float  # training time since the model was created, evaluation included
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    epoch: int  # 1-based epoch this batch belongs to
+    batch: int  # 1-based batch index within the epoch
+    batches: int  # batches in this epoch
+    loss: float
+
+
+def default_device() -> torch.device:
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def crossentropy(log_probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """Flux.crossentropy on probabilities: the mean of -log p[label]."""
+    return F.nll_loss(log_probs, labels)
+
+
+@torch.no_grad()
+def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
+    """Mean loss and accuracy in percent over a whole split."""
+    was_training = model.training
+    model.eval()
+    loss_sum, correct = 0.0, 0
+    for start in range(0, len(images), EVAL_CHUNK):
+        log_probs = model(images[start : start + EVAL_CHUNK])
+        target = labels[start : start + EVAL_CHUNK]
+        loss_sum += F.nll_loss(log_probs, target, reduction="sum").item()
+        correct += (log_probs.argmax(dim=1) == target).sum().item()
+    model.train(was_training)
+    return loss_sum / len(images), 100.0 * correct / len(images)
+
+
+class Trainer:
+    """One model, its optimizer and its history, trained on resident tensors.
+
+    Not thread-safe by itself: one thread runs it at a time (see `mnistdemo.jobs`).
+    """
+
+    def __init__(self, data: MnistData, config: TrainConfig = TrainConfig(), device: torch.device | None = None):
+        self.device = device or default_device()
+        self.train_images = data.train_images.to(self.device)
+        self.train_labels = data.train_labels.to(self.device)
+        self.test_images = data.test_images.to(self.device)
+        self.test_labels = data.test_labels.to(self.device)
+        self.reset(config)
+
+    def reset(self, config: TrainConfig | None = None) -> None:
+        """New random weights (from the config's seed), a new optimizer and an empty history."""
+        self.config = (config or self.config).validate()
+        self.model = build_model(self.config.model, torch.Generator().manual_seed(self.config.seed)).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
+        self.generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
+        self.history: list[EpochResult] = []
+        self.elapsed_s = 0.0
+        self._order: torch.Tensor | None = None  # this epoch's shuffle, while one is under way
+        self._position = 0  # samples of this epoch already trained on
+
+    def update(self, config: TrainConfig) -> None:
+        """Take new hyperparameters for the next batches; a new model preset needs `reset`."""
+        config.validate()
+        if config.model != self.config.model:
+            raise ValueError("a different model needs a reset")
+        self.config = config
+        for group in self.optimizer.param_groups:
+            group["lr"] = config.lr
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history)
+
+    @property
+    def epoch_in_progress(self) -> bool:
+        return self._order is not None
+
+    def run(
+        self,
+        epochs: int | None = None,
+        on_batch: Callable[[BatchReport], None] | None = None,
+        on_epoch: Callable[[EpochResult], None] | None = None,
+        stop: threading.Event | None = None,
+    ) -> list[EpochResult]:
+        """Train `epochs` more epochs (a stopped epoch, finished first, counts as one).
+
+        Returns the epochs completed in this call; returns early, between batches, once `stop` is set.
+        """
+        completed = []
+        for _ in range(self.config.epochs if epochs is None else epochs):
+            if not self._train_epoch(on_batch, stop):
+                break
+            completed.append(self._finish_epoch())
+            if on_epoch:
+                on_epoch(completed[-1])
+        return completed
+
+    def _train_epoch(self, on_batch: Callable[[BatchReport], None] | None, stop: threading.Event | None) -> bool:
+        """Train until the epoch ends (True) or `stop` is set (False)."""
+        started = time.perf_counter()
+        samples = len(self.train_images)
+        if self._order is None:
+            self._order = torch.randperm(samples, device=self.device, generator=self.generator)
+            self._position = 0
+        batch_size = self.config.batch_size
+        batches = -(-samples // batch_size)
+        self.model.train()
+        try:
+            while self._position < samples:
+                if stop is not None and stop.is_set():
+                    return False
+                index = self._order[self._position : self._position + batch_size]
+                images = self.train_images[index]
+                if self.config.augment:
+                    images = augment_batch(images, self.generator)
+                loss = crossentropy(self.model(images), self.train_labels[index])
+                self.optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                self.optimizer.step()
+                self._position += len(index)
+                if on_batch:
+                    batch = -(-self._position // batch_size)
+                    on_batch(BatchReport(self.epochs_done + 1, batch, batches, loss.item()))
+            return True
+        finally:
+            self.elapsed_s += time.perf_counter() - started
+
+    def _finish_epoch(self) -> EpochResult:
+        started = time.perf_counter()
+        self._order = None
+        loss, train_acc = evaluate(self.model, self.train_images, self.train_labels)
+        _, test_acc = evaluate(self.model, self.test_images, self.test_labels)
+        self.elapsed_s += time.perf_counter() - started
+        result = EpochResult(self.epochs_done + 1, round(loss, 4), round(train_acc, 2), round(test_acc, 2), round(self.elapsed_s, 3))
+        self.history.append(result)
+        return result
+
+    def checkpoint_config(self) -> TrainConfig:
+        """The config that describes the weights now: the preset and what trained it."""
+        return replace(self.config, epochs=self.epochs_done)
