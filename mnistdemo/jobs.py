@@ -1,0 +1,225 @@
+"""Jobs: a Trainer run in a background thread, observed through immutable snapshots.
+
+Made for a web page that re-runs its script on every click: the page starts, stops and resets a
+job and polls `snapshot()`; the thread never calls back into the page. A server-wide semaphore
+limits how many runs train at once, and a run whose page has stopped polling (a closed tab) stops
+by itself after `abandon_after_s`.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+import time
+from dataclasses import dataclass, field, replace
+from enum import Enum
+
+import numpy as np
+import torch
+
+from .data import MnistData
+from .inference import predict_proba
+from .training import BatchReport, EpochResult, TrainConfig, Trainer
+
+PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
+ABANDON_AFTER_S = 90.0  # hidden browser tabs still poll at least once a minute
+
+
+class JobState(str, Enum):
+    IDLE = "idle"  # never run since the last reset
+    WAITING = "waiting"  # waiting for a free training slot
+    RUNNING = "running"
+    STOPPED = "stopped"  # stopped by the user, or abandoned; Train continues from here
+    FINISHED = "finished"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    state: JobState
+    config: TrainConfig  # what the current weights were created and last trained with
+    history: tuple[EpochResult, ...] = ()
+    batch_losses: tuple[tuple[float, float], ...] = ()  # (fractional epoch, loss) of every batch
+    epoch: int = 0  # epoch being trained (1-based), 0 when none
+    batch: int = 0
+    batches: int = 0
+    run_epochs: int = 0  # epochs this run was asked for
+    run_epochs_done: int = 0
+    eta_s: float | None = None
+    weights_version: int = 0  # changes whenever the weights the page sees change
+    message: str = ""  # why it stopped or failed
+
+    @property
+    def active(self) -> bool:
+        return self.state in (JobState.WAITING, JobState.RUNNING)
+
+    @property
+    def epochs_done(self) -> int:
+        return len(self.history)
+
+    @property
+    def run_fraction(self) -> float:
+        """Share of this run done, 0..1, counting the batches of the epoch under way."""
+        if not self.run_epochs:
+            return 0.0
+        partial = self.batch / self.batches if self.batches else 0.0
+        return min(1.0, (self.run_epochs_done + partial) / self.run_epochs)
+
+
+@dataclass
+class _RunClock:
+    started: float = field(default_factory=time.perf_counter)
+    batches_done: int = 0
+
+
+class TrainingJob:
+    """One session's model, trained off the calling thread."""
+
+    def __init__(
+        self,
+        data: MnistData,
+        config: TrainConfig = TrainConfig(),
+        slots: threading.Semaphore | None = None,
+        device: torch.device | None = None,
+        abandon_after_s: float = ABANDON_AFTER_S,
+    ):
+        self._trainer = Trainer(data, config, device)
+        self._slots = slots or threading.Semaphore(1)
+        self._abandon_after_s = abandon_after_s
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._last_seen = time.monotonic()
+        self._snapshot = JobSnapshot(JobState.IDLE, self._trainer.config)
+        self._batch_losses: list[tuple[float, float]] = []
+        self._stop_reason = ""
+        self._published = copy.deepcopy(self._trainer.model).eval()
+        self._published_at = 0.0
+
+    # --- what the page calls -------------------------------------------------------------------
+
+    def snapshot(self) -> JobSnapshot:
+        """The latest state; calling it also tells the job that its page is still open."""
+        with self._lock:
+            self._last_seen = time.monotonic()
+            return replace(self._snapshot, batch_losses=tuple(self._batch_losses))
+
+    def start(self, config: TrainConfig) -> None:
+        """Train `config.epochs` more epochs in the background (ignored while a run is active).
+
+        Learning rate and batch size apply from this run on; a different model preset or random
+        seed starts from new weights.
+        """
+        config.validate()
+        if self.is_running():
+            return
+        trainer = self._trainer
+        if (config.model, config.seed) != (trainer.config.model, trainer.config.seed):
+            self.reset(config)
+        else:
+            trainer.update(config)
+        self._stop.clear()
+        self._stop_reason = "stopped"
+        with self._lock:
+            self._last_seen = time.monotonic()
+            self._snapshot = replace(
+                self._snapshot, state=JobState.WAITING, config=trainer.config, run_epochs=config.epochs,
+                run_epochs_done=0, eta_s=None, message="",
+            )
+        self._thread = threading.Thread(target=self._run, args=(config.epochs,), daemon=True, name="mnistdemo-training")
+        self._thread.start()
+
+    def stop(self, wait: bool = True) -> None:
+        """Stop between two batches; the weights trained so far are kept."""
+        self._stop.set()
+        if wait and self._thread is not None:
+            self._thread.join()
+
+    def reset(self, config: TrainConfig) -> None:
+        """Stop any run and start over from new random weights."""
+        config.validate()
+        self.stop()
+        self._trainer.reset(config)
+        with self._lock:
+            self._batch_losses = []
+            self._published = copy.deepcopy(self._trainer.model).eval()
+            self._snapshot = JobSnapshot(
+                JobState.IDLE, self._trainer.config, weights_version=self._snapshot.weights_version + 1
+            )
+
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def predict_proba(self, images: np.ndarray) -> np.ndarray:
+        """Probabilities from the latest published weights; never waits for a batch."""
+        with self._lock:
+            model = self._published
+        return predict_proba(model, images)
+
+    # --- the training thread -------------------------------------------------------------------
+
+    def _run(self, epochs: int) -> None:
+        with self._slots:
+            if self._stop.is_set():
+                self._finish(JobState.STOPPED, "stopped before it started")
+                return
+            with self._lock:
+                self._snapshot = replace(self._snapshot, state=JobState.RUNNING)
+            clock = _RunClock()
+            try:
+                done = self._trainer.run(
+                    epochs,
+                    on_batch=lambda report: self._on_batch(report, clock, epochs),
+                    on_epoch=self._on_epoch,
+                    stop=self._stop,
+                )
+            except Exception as error:  # the page must show it; the thread must not die silently
+                self._finish(JobState.FAILED, f"training failed: {type(error).__name__}: {error}")
+                return
+        if len(done) == epochs:
+            self._finish(JobState.FINISHED, "")
+        else:
+            self._finish(JobState.STOPPED, self._stop_reason)
+
+    def _on_batch(self, report: BatchReport, clock: _RunClock, epochs: int) -> None:
+        clock.batches_done += 1
+        now = time.perf_counter()
+        with self._lock:
+            snap = self._snapshot
+            remaining = (epochs - snap.run_epochs_done) * report.batches - report.batch
+            self._batch_losses.append((report.epoch - 1 + report.batch / report.batches, report.loss))
+            self._snapshot = replace(
+                snap,
+                epoch=report.epoch,
+                batch=report.batch,
+                batches=report.batches,
+                eta_s=remaining * (now - clock.started) / clock.batches_done,
+            )
+            abandoned = time.monotonic() - self._last_seen > self._abandon_after_s
+        if now - self._published_at >= PUBLISH_EVERY_S:
+            self._publish()
+        if abandoned:
+            self._stop_reason = "stopped: nobody was watching (the page was closed)"
+            self._stop.set()
+
+    def _on_epoch(self, result: EpochResult) -> None:
+        with self._lock:
+            self._snapshot = replace(
+                self._snapshot, history=tuple(self._trainer.history), run_epochs_done=self._snapshot.run_epochs_done + 1
+            )
+        self._publish()
+
+    def _publish(self) -> None:
+        model = copy.deepcopy(self._trainer.model).eval()
+        with self._lock:
+            self._published = model
+            self._published_at = time.perf_counter()
+            self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1)
+
+    def _finish(self, state: JobState, message: str) -> None:
+        self._publish()
+        with self._lock:
+            self._snapshot = replace(
+                self._snapshot, state=state, message=message, eta_s=None,
+                history=tuple(self._trainer.history),
+            )
