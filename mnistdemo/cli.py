@@ -1,19 +1,20 @@
-"""The command line: `python -m mnistdemo train` and `python -m mnistdemo data --from FOLDER`."""
+"""The command line: `python -m mnistdemo train`, `evaluate CHECKPOINT` and `data --from FOLDER`."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from dataclasses import asdict
 
 import torch
 from tqdm import tqdm
 
-from .checkpoint import save_checkpoint
+from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .data import DataError, import_archives, load_mnist, resolve_data_dir
 from .models import MODEL_DESCRIPTIONS, MODEL_NAMES
-from .training import EpochResult, TrainConfig, Trainer, default_device
+from .training import PRESET_DEFAULTS, EpochResult, TrainConfig, Trainer, default_device, evaluate, use_one_cpu_thread
 
 DEFAULTS = TrainConfig()
 
@@ -50,9 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
 
     train = commands.add_parser("train", help="train a model; defaults are the notebook's")
-    train.add_argument("--epochs", type=positive_int, default=DEFAULTS.epochs)
-    train.add_argument("--batch-size", type=positive_int, default=DEFAULTS.batch_size)
-    train.add_argument("--lr", type=learning_rate, default=DEFAULTS.lr, help="Adam's learning rate")
+    train.add_argument("--epochs", type=positive_int, help=f"default: {DEFAULTS.epochs}, cnn {PRESET_DEFAULTS['cnn']['epochs']}")
+    train.add_argument("--batch-size", type=positive_int, help=f"default: {DEFAULTS.batch_size}, cnn {PRESET_DEFAULTS['cnn']['batch_size']}")
+    train.add_argument("--lr", type=learning_rate, help=f"Adam's learning rate (default: {DEFAULTS.lr:g}, cnn {PRESET_DEFAULTS['cnn']['lr']:g})")
     train.add_argument(
         "--model",
         choices=MODEL_NAMES,
@@ -65,6 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--device", help="cpu, cuda or mps (default: the GPU if there is one)")
     train.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
     train.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout, then a summary")
+
+    check = commands.add_parser("evaluate", help="test accuracy of a checkpoint saved by train --save")
+    check.add_argument("checkpoint", metavar="CHECKPOINT")
+    check.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
+    check.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     data = commands.add_parser("data", help="import the four official MNIST archives from a folder (offline)")
     data.add_argument("--from", dest="source", required=True, metavar="FOLDER")
@@ -83,11 +89,24 @@ def pick_device(name: str | None) -> torch.device:
     return device
 
 
+def check_writable(path: str) -> None:
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.isdir(path):
+        raise ValueError(f"cannot write a checkpoint to {path}: it is a folder")
+    if not os.path.isdir(folder):
+        raise ValueError(f"cannot write a checkpoint to {path}: there is no folder {folder}")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write a checkpoint to {path}: {folder} is not writable")
+
+
 def train_command(args: argparse.Namespace) -> None:
-    config = TrainConfig(args.model, args.epochs, args.batch_size, args.lr, args.seed, args.augment)
+    given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}  # None: the preset's default
+    chosen = {name: value for name, value in given.items() if value is not None}
+    config = TrainConfig.for_model(args.model, seed=args.seed, augment=args.augment, **chosen)
     device = pick_device(args.device)
-    if args.save:  # fail before training, not after
-        open(args.save, "ab").close()
+    use_one_cpu_thread(device)
+    if args.save:  # fail before training, not after it, and leave no empty file behind
+        check_writable(args.save)
     trainer = Trainer(load_mnist(args.data_dir), config, device)
 
     if args.json:
@@ -111,16 +130,31 @@ def train_command(args: argparse.Namespace) -> None:
               + (f"; saved {args.save}" if args.save else ""))
 
 
+def evaluate_command(args: argparse.Namespace) -> None:
+    model, config, _ = load_checkpoint(args.checkpoint)  # before the data, so a bad file fails at once
+    data = load_mnist(args.data_dir)
+    loss, test_acc = evaluate(model, data.test_images, data.test_labels)
+    result = {"checkpoint": args.checkpoint, "model": config.model, "epochs": config.epochs,
+              "test_loss": round(loss, 4), "test_acc": round(test_acc, 2)}
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        print(f"test accuracy {test_acc:.2f}% ({config.model} after {config.epochs} epochs)")
+
+
 def data_command(args: argparse.Namespace) -> None:
     destination = import_archives(args.source, resolve_data_dir(args.data_dir))
     print(f"imported the four MNIST archives into {destination}")
 
 
+COMMANDS = {"train": train_command, "evaluate": evaluate_command, "data": data_command}
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        (train_command if args.command == "train" else data_command)(args)
-    except (DataError, ValueError, OSError) as error:
+        COMMANDS[args.command](args)
+    except (DataError, CheckpointError, ValueError, OSError) as error:
         print(f"mnistdemo: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

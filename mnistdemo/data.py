@@ -81,6 +81,8 @@ def import_archives(source: str | os.PathLike, data_dir: Path) -> Path:
     destination.mkdir(parents=True, exist_ok=True)
     for name in ARCHIVES:
         shutil.copyfile(source_dir / name, destination / name)
+        # torchvision extracts only what is missing: drop any earlier, perhaps half-written, extraction
+        (destination / name.removesuffix(".gz")).unlink(missing_ok=True)
     load_mnist(data_dir)  # extract now, so the first training run starts at once
     return destination
 
@@ -98,6 +100,7 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
     try:
         train_images, train_labels = _load_split(folder, train=True)
         test_images, test_labels = _load_split(folder, train=False)
-    except (RuntimeError, OSError, ValueError) as error:
+    # missing and undownloadable, or damaged (torchvision's IDX reader then fails with any of these)
+    except (RuntimeError, OSError, ValueError, AssertionError, TypeError, KeyError) as error:
         raise DataError(missing_data_message(folder)) from error
     return MnistData(train_images, train_labels, test_images, test_labels)

@@ -23,6 +23,7 @@ from .training import BatchReport, EpochResult, TrainConfig, Trainer
 
 PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
 ABANDON_AFTER_S = 90.0  # hidden browser tabs still poll at least once a minute
+SLOT_POLL_S = 0.1  # how soon a run waiting for a training slot notices Stop
 
 
 class JobState(str, Enum):
@@ -158,8 +159,19 @@ class TrainingJob:
 
     # --- the training thread -------------------------------------------------------------------
 
+    def _wait_for_slot(self) -> bool:
+        """Take a training slot; False when stopped first (a plain blocking acquire would not see
+        Stop, and a page waiting on `stop()` would freeze until another session's run ended)."""
+        while not self._slots.acquire(timeout=SLOT_POLL_S):
+            if self._stop.is_set():
+                return False
+        return True
+
     def _run(self, epochs: int) -> None:
-        with self._slots:
+        if not self._wait_for_slot():
+            self._finish(JobState.STOPPED, "stopped before it started")
+            return
+        try:
             if self._stop.is_set():
                 self._finish(JobState.STOPPED, "stopped before it started")
                 return
@@ -176,6 +188,8 @@ class TrainingJob:
             except Exception as error:  # the page must show it; the thread must not die silently
                 self._finish(JobState.FAILED, f"training failed: {type(error).__name__}: {error}")
                 return
+        finally:
+            self._slots.release()
         if len(done) == epochs:
             self._finish(JobState.FINISHED, "")
         else:

@@ -1,0 +1,169 @@
+"""`python -m mnistdemo` as a user runs it: in a subprocess, on tiny synthetic data, offline."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from mnistdemo.checkpoint import load_checkpoint, save_checkpoint
+from mnistdemo.cli import main
+from mnistdemo.training import TrainConfig, Trainer, evaluate
+
+REPO = Path(__file__).resolve().parents[1]
+# Any download goes to a proxy that refuses at once, so "offline" is fast and certain everywhere.
+OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "no_proxy": ""}
+EPOCH_KEYS = ["epoch", "loss", "train_acc", "test_acc", "elapsed_s"]
+
+# name -> (arguments, what the one error line must say); {tmp} is a scratch folder, {data} synthetic MNIST
+BAD_INPUT = {
+    "missing data": (["train", "--epochs", "1", "--data-dir", "{tmp}/empty"], "python -m mnistdemo data --from FOLDER"),
+    "wrong archives": (["data", "--from", "{tmp}/fake-archives", "--data-dir", "{tmp}/imported"], "md5 mismatch"),
+    "lr 0": (["train", "--lr", "0"], "argument --lr: must be above 0"),
+    "batch size 0": (["train", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
+    "epochs -1": (["train", "--epochs", "-1"], "argument --epochs: must be at least 1, got -1"),
+    "unreadable checkpoint": (["evaluate", "{tmp}/garbage.pt", "--data-dir", "{data}"], "is not a readable checkpoint"),
+}
+# More of the same, checked through `main` in this process, as each interpreter start costs seconds.
+MORE_BAD_INPUT = {
+    "no archives": (["data", "--from", "{tmp}/empty", "--data-dir", "{tmp}/imported"], "does not hold the MNIST archives"),
+    "lr text": (["train", "--lr", "fast"], "argument --lr: 'fast' is not a number"),
+    "epochs text": (["train", "--epochs", "2.5"], "argument --epochs: '2.5' is not a whole number"),
+    "unknown model": (["train", "--model", "resnet"], "argument --model: invalid choice"),
+    "unusable device": (["train", "--device", "tpu9", "--data-dir", "{data}"], "device 'tpu9' is not usable here"),
+    "save into a missing folder": (["train", "--save", "{tmp}/no/such/folder/model.pt", "--data-dir", "{data}"], "there is no folder"),
+    "missing checkpoint": (["evaluate", "{tmp}/absent.pt", "--data-dir", "{data}"], "no checkpoint at"),
+    "no command": ([], "the following arguments are required: command"),
+}
+GOOD_INPUT = {
+    "train json": ["train", "--epochs", "3", "--batch-size", "32", "--lr", "0.01", "--seed", "4",
+                   "--data-dir", "{data}", "--save", "{tmp}/trained.pt", "--json"],
+    "train plain": ["train", "--epochs", "2", "--batch-size", "64", "--model", "zoo", "--data-dir", "{data}"],
+    "evaluate": ["evaluate", "{tmp}/made-here.pt", "--data-dir", "{data}", "--json"],
+}
+
+
+def environment() -> dict[str, str]:
+    unwanted = ("mnistdemo_data_dir", "http_proxy", "https_proxy", "no_proxy")
+    env = {k: v for k, v in os.environ.items() if k.lower() not in unwanted}
+    return {**env, **OFFLINE, "OMP_NUM_THREADS": "1"}
+
+
+def start(args: list[str]) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "mnistdemo", *args],
+        cwd=REPO,
+        env=environment(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def finish(process: subprocess.Popen) -> subprocess.CompletedProcess:
+    stdout, stderr = process.communicate(timeout=300)
+    return subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+
+
+@pytest.fixture(scope="module")
+def scratch(tmp_path_factory, write_mnist, synthetic_data) -> Path:
+    tmp = tmp_path_factory.mktemp("cli")
+    (tmp / "empty").mkdir()
+    write_mnist(tmp / "fake-archives")  # well-formed, but not the official md5
+    (tmp / "garbage.pt").write_bytes(b"this is not a checkpoint")
+    trainer = Trainer(synthetic_data, TrainConfig(model="zoo", batch_size=64), torch.device("cpu"))
+    trainer.run(1)
+    save_checkpoint(tmp / "made-here.pt", trainer.model, trainer.checkpoint_config(), trainer.history)
+    return tmp
+
+
+def arguments(args: list[str], tmp: Path, data: Path) -> list[str]:
+    return [a.format(tmp=tmp, data=data) for a in args]
+
+
+@pytest.fixture(scope="module")
+def runs(scratch, synthetic_data_dir) -> dict[str, subprocess.CompletedProcess]:
+    """Every command of this module, started together: each start imports torch for seconds."""
+    commands = {name: args for name, (args, _) in BAD_INPUT.items()} | GOOD_INPUT
+    processes = {name: start(arguments(args, scratch, synthetic_data_dir)) for name, args in commands.items()}
+    return {name: finish(process) for name, process in processes.items()}
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess, expected: str) -> None:
+    assert result.returncode not in (0, None)
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("mnistdemo") and expected in lines[0]
+    assert result.stdout == ""
+
+
+@pytest.mark.parametrize("name", BAD_INPUT)
+def test_bad_input_gets_one_line_and_a_failing_exit(runs, scratch, name):
+    assert_one_line_error(runs[name], BAD_INPUT[name][1])
+    assert not (scratch / "imported").exists(), "a refused import must copy nothing"
+
+
+@pytest.mark.parametrize("name", MORE_BAD_INPUT)
+def test_more_bad_input_through_main(scratch, synthetic_data_dir, capsys, name):
+    args, expected = MORE_BAD_INPUT[name]
+    argv = arguments(args, scratch, synthetic_data_dir)
+    try:
+        code = main(argv)
+    except SystemExit as exit:  # argparse's own errors
+        code = exit.code
+    out, err = capsys.readouterr()
+
+    assert_one_line_error(subprocess.CompletedProcess(argv, code, out, err), expected)
+    assert not (scratch / "imported").exists()
+
+
+def test_json_output_is_one_object_per_epoch_then_a_summary(runs, scratch):
+    result = runs["train json"]
+    assert result.returncode == 0, result.stderr
+
+    *epochs, summary = [json.loads(line) for line in result.stdout.splitlines()]
+
+    assert [list(row) for row in epochs] == [EPOCH_KEYS] * 3
+    assert [row["epoch"] for row in epochs] == [1, 2, 3]
+    assert summary["summary"] is True
+    assert {k: summary[k] for k in EPOCH_KEYS} == epochs[-1]
+    assert [summary[k] for k in ("model", "epochs", "batch_size", "lr", "seed", "augment")] == ["seed", 3, 32, 0.01, 4, False]
+    assert summary["saved"] == str(scratch / "trained.pt")
+    assert epochs[-1]["loss"] < epochs[0]["loss"]
+
+
+def test_save_writes_a_weights_only_checkpoint(runs, scratch):
+    epochs = [json.loads(line) for line in runs["train json"].stdout.splitlines()][:-1]
+
+    saved = torch.load(scratch / "trained.pt", weights_only=True)
+    _, config, history = load_checkpoint(scratch / "trained.pt")
+
+    assert saved["config"]["epochs"] == 3 and config == TrainConfig("seed", 3, 32, 0.01, 4)
+    assert [r.as_dict() for r in history] == epochs
+
+
+def test_evaluate_reports_the_checkpoints_test_accuracy(runs, scratch, synthetic_data):
+    result = runs["evaluate"]
+    assert result.returncode == 0, result.stderr
+    model, _, _ = load_checkpoint(scratch / "made-here.pt")
+    loss, accuracy = evaluate(model, synthetic_data.test_images, synthetic_data.test_labels)
+
+    row = json.loads(result.stdout)
+
+    assert (row["model"], row["epochs"]) == ("zoo", 1)
+    assert row["test_acc"] == round(accuracy, 2) and row["test_loss"] == round(loss, 4)
+
+
+def test_plain_output_ends_with_one_summary_line(runs):
+    result = runs["train plain"]
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("test accuracy ") and result.stdout.count("\n") == 1
+    assert "after 2 epochs" in result.stdout
+    assert "zoo on " in result.stderr  # the progress bar

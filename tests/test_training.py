@@ -1,0 +1,274 @@
+import math
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from mnistdemo.augment import augment_batch
+from mnistdemo.models import build_model
+from mnistdemo.training import BatchReport, EpochResult, TrainConfig, Trainer, crossentropy, evaluate
+
+pytestmark = pytest.mark.usefixtures("single_thread")
+
+CPU = torch.device("cpu")
+FAST = TrainConfig(batch_size=32, lr=1e-2)  # tiny data needs bigger steps than the notebook's
+BATCHES_PER_EPOCH = 10  # 300 synthetic training images in batches of 32
+
+
+def weights(trainer: Trainer) -> dict[str, torch.Tensor]:
+    return {name: value.clone() for name, value in trainer.model.state_dict().items()}
+
+
+def assert_same_weights(first: dict, second: dict) -> None:
+    assert first.keys() == second.keys()
+    for name in first:
+        assert torch.equal(first[name], second[name]), name
+
+
+def without_times(history: list[EpochResult]) -> list[tuple]:
+    return [(r.epoch, r.loss, r.train_acc, r.test_acc) for r in history]
+
+
+def notebook_loss(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
+    """The notebook's loss written out in float64 NumPy from the seed model's weights:
+    mean over samples of -log(softmax(sigmoid(W2 sigmoid(W1 x + b1) + b2)))[label]."""
+    w1, b1, w2, b2 = (p.detach().double().numpy() for p in (model[1].weight, model[1].bias, model[3].weight, model[3].bias))
+    x = images.reshape(len(images), 784).double().numpy()
+
+    def sigmoid(z):
+        return 1 / (1 + np.exp(-z))
+
+    scores = sigmoid(sigmoid(x @ w1.T + b1) @ w2.T + b2)
+    probabilities = np.exp(scores) / np.exp(scores).sum(axis=1, keepdims=True)
+    return float(np.mean(-np.log(probabilities[np.arange(len(labels)), labels.numpy()])))
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(model="mlp"), "unknown model 'mlp'"),
+        (dict(epochs=0), "epochs must be at least 1, got 0"),
+        (dict(batch_size=0), "batch size must be at least 1, got 0"),
+        (dict(lr=0.0), "learning rate must be above 0"),
+        (dict(lr=-1e-3), "learning rate must be above 0"),
+        (dict(lr=11.0), "at most 10, got 11"),
+        (dict(lr=math.nan), "learning rate"),
+    ],
+)
+def test_config_validation_says_what_is_wrong(change, message):
+    with pytest.raises(ValueError, match=message):
+        TrainConfig(**change).validate()
+
+
+def test_defaults_are_the_notebooks():
+    config = TrainConfig()
+    assert (config.model, config.epochs, config.batch_size, config.lr) == ("seed", 30, 256, 3e-4)
+    assert config.validate() is config
+
+
+def test_loss_is_the_notebooks_formula(synthetic_data):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    trainer.run(2)
+    model, images, labels = trainer.model, synthetic_data.train_images, synthetic_data.train_labels
+
+    expected = notebook_loss(model, images, labels)
+
+    with torch.no_grad():
+        assert crossentropy(model(images), labels).item() == pytest.approx(expected, rel=1e-5)
+    assert evaluate(model, images, labels)[0] == pytest.approx(expected, rel=1e-5)
+    assert trainer.history[-1].loss == pytest.approx(expected, abs=5e-5)  # reported rounded to 4 places
+
+
+def test_evaluate_reports_accuracy_in_percent(synthetic_data):
+    model = build_model("seed", torch.Generator().manual_seed(0))
+    images, labels = synthetic_data.test_images, synthetic_data.test_labels
+    with torch.no_grad():
+        predicted = model(images).argmax(dim=1)
+
+    _, accuracy = evaluate(model, images, labels)
+
+    assert accuracy == pytest.approx(100 * (predicted == labels).float().mean().item())
+    assert model.training, "evaluate must leave the model in the mode it found it"
+
+
+@pytest.mark.parametrize("model", ["seed", "zoo"])
+def test_training_reduces_the_loss(synthetic_data, model):
+    trainer = Trainer(synthetic_data, TrainConfig(model=model, batch_size=32, lr=1e-2), CPU)
+    initial_loss, _ = evaluate(trainer.model, trainer.train_images, trainer.train_labels)
+
+    history = trainer.run(5)
+
+    losses = [initial_loss] + [r.loss for r in history]
+    assert all(later < earlier for earlier, later in zip(losses, losses[1:])), losses
+    assert history[-1].train_acc >= 90 and history[-1].test_acc >= 90
+
+
+def test_run_reports_every_batch_and_epoch(synthetic_data):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    batches: list[BatchReport] = []
+    epochs: list[EpochResult] = []
+
+    returned = trainer.run(2, on_batch=batches.append, on_epoch=epochs.append)
+
+    assert returned == epochs == trainer.history
+    assert [r.epoch for r in epochs] == [1, 2] and trainer.epochs_done == 2
+    assert [(b.epoch, b.batch) for b in batches] == [(e, b) for e in (1, 2) for b in range(1, BATCHES_PER_EPOCH + 1)]
+    assert all(b.batches == BATCHES_PER_EPOCH and b.loss > 0 for b in batches)
+    assert 0 < epochs[0].elapsed_s <= epochs[1].elapsed_s
+    assert not trainer.epoch_in_progress
+
+
+def test_run_defaults_to_the_configs_epochs(synthetic_data):
+    trainer = Trainer(synthetic_data, TrainConfig(epochs=2, batch_size=64), CPU)
+    assert len(trainer.run()) == 2
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_same_seed_same_training(synthetic_data, augment):
+    config = TrainConfig(batch_size=32, lr=1e-2, seed=7, augment=augment)
+    first, second = Trainer(synthetic_data, config, CPU), Trainer(synthetic_data, config, CPU)
+
+    first.run(2)
+    second.run(2)
+
+    assert_same_weights(weights(first), weights(second))
+    assert without_times(first.history) == without_times(second.history)
+
+
+def test_different_seed_different_weights(synthetic_data):
+    first = Trainer(synthetic_data, TrainConfig(seed=1), CPU)
+    second = Trainer(synthetic_data, TrainConfig(seed=2), CPU)
+    assert not torch.equal(first.model[1].weight, second.model[1].weight)
+
+
+def stop_at(stop: threading.Event, epoch: int, batch: int, seen: list[BatchReport]):
+    def on_batch(report: BatchReport) -> None:
+        seen.append(report)
+        if (report.epoch, report.batch) == (epoch, batch):
+            stop.set()
+
+    return on_batch
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_stopped_and_resumed_run_ends_with_the_uninterrupted_weights(synthetic_data, augment):
+    config = TrainConfig(batch_size=32, lr=1e-2, seed=3, augment=augment)
+    uninterrupted = Trainer(synthetic_data, config, CPU)
+    uninterrupted.run(3)
+
+    trainer = Trainer(synthetic_data, config, CPU)
+    stop, seen = threading.Event(), []
+    completed = trainer.run(3, on_batch=stop_at(stop, epoch=2, batch=4, seen=seen), stop=stop)
+
+    assert [r.epoch for r in completed] == [1]
+    assert (seen[-1].epoch, seen[-1].batch) == (2, 4), "no batch may start once stop is set"
+    assert trainer.epoch_in_progress and trainer.epochs_done == 1
+
+    resumed = trainer.run(2)  # finishes the stopped epoch 2, then epoch 3
+
+    assert [r.epoch for r in resumed] == [2, 3]
+    assert not trainer.epoch_in_progress
+    assert_same_weights(weights(trainer), weights(uninterrupted))
+    assert without_times(trainer.history) == without_times(uninterrupted.history)
+
+
+def test_stop_set_by_another_thread_takes_effect_before_the_next_batch(synthetic_data):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    stop, at_batch_three, go_on = threading.Event(), threading.Event(), threading.Event()
+    seen: list[BatchReport] = []
+
+    def on_batch(report: BatchReport) -> None:
+        seen.append(report)
+        if report.batch == 3:
+            at_batch_three.set()
+            go_on.wait(timeout=10)
+
+    worker = threading.Thread(target=lambda: trainer.run(5, on_batch=on_batch, stop=stop))
+    worker.start()
+    assert at_batch_three.wait(timeout=30)
+    stop.set()  # from this thread, while the worker is inside batch 3's callback
+    go_on.set()
+    worker.join(timeout=30)
+
+    assert not worker.is_alive()
+    assert [(r.epoch, r.batch) for r in seen] == [(1, 1), (1, 2), (1, 3)]
+    assert trainer.epochs_done == 0 and trainer.epoch_in_progress
+
+
+def test_stop_set_before_run_trains_nothing(synthetic_data):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    before = weights(trainer)
+    stop = threading.Event()
+    stop.set()
+
+    assert trainer.run(3, stop=stop) == []
+    assert_same_weights(weights(trainer), before)
+
+
+def test_reset_gives_the_seeds_initial_weights_again(synthetic_data):
+    config = TrainConfig(batch_size=32, lr=1e-2, seed=5)
+    trainer = Trainer(synthetic_data, config, CPU)
+    initial = weights(trainer)
+    trainer.run(2)
+    stop = threading.Event()
+    trainer.run(1, on_batch=stop_at(stop, epoch=3, batch=2, seen=[]), stop=stop)  # leave an epoch half done
+
+    trainer.reset()
+
+    assert_same_weights(weights(trainer), initial)
+    assert_same_weights(initial, build_model("seed", torch.Generator().manual_seed(5)).state_dict())
+    assert trainer.history == [] and trainer.epochs_done == 0 and not trainer.epoch_in_progress
+    # the shuffle and the optimizer start over too: training again repeats the first run
+    fresh = Trainer(synthetic_data, config, CPU)
+    trainer.run(2)
+    fresh.run(2)
+    assert_same_weights(weights(trainer), weights(fresh))
+
+
+def test_reset_to_another_config(synthetic_data):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    trainer.run(1)
+
+    trainer.reset(TrainConfig(model="zoo", seed=9))
+
+    assert trainer.config.model == "zoo" and trainer.epochs_done == 0
+    assert_same_weights(weights(trainer), build_model("zoo", torch.Generator().manual_seed(9)).state_dict())
+    with pytest.raises(ValueError, match="batch size"):
+        trainer.reset(TrainConfig(batch_size=0))
+
+
+def test_update_changes_hyperparameters_between_runs(synthetic_data):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    trainer.run(1)
+
+    trainer.update(TrainConfig(batch_size=100, lr=1e-3))
+    batches = []
+    trainer.run(1, on_batch=batches.append)
+
+    assert [g["lr"] for g in trainer.optimizer.param_groups] == [1e-3]
+    assert [(b.batch, b.batches) for b in batches] == [(1, 3), (2, 3), (3, 3)]
+    assert trainer.epochs_done == 2
+    with pytest.raises(ValueError, match="needs a reset"):
+        trainer.update(TrainConfig(model="zoo"))
+    with pytest.raises(ValueError, match="learning rate"):
+        trainer.update(TrainConfig(lr=0.0))
+
+
+def test_checkpoint_config_counts_the_epochs_trained(synthetic_data):
+    trainer = Trainer(synthetic_data, TrainConfig(epochs=30, batch_size=64), CPU)
+    trainer.run(2)
+    assert trainer.checkpoint_config() == TrainConfig(epochs=2, batch_size=64)
+
+
+def test_augment_batch_keeps_shape_and_range_and_follows_the_generator(synthetic_data):
+    images = synthetic_data.train_images[:16]
+
+    first = augment_batch(images, torch.Generator().manual_seed(0))
+    again = augment_batch(images, torch.Generator().manual_seed(0))
+    other = augment_batch(images, torch.Generator().manual_seed(1))
+
+    assert first.shape == images.shape and first.dtype == images.dtype
+    assert first.min() >= 0 and first.max() <= 1
+    assert torch.equal(first, again) and not torch.equal(first, other)
+    assert not torch.equal(first, images)
