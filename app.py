@@ -1,4 +1,41 @@
+"""mnistdemo's web page: train a digit network live, browse test digits, draw digits for it.
+
+Run with `streamlit run app.py`. This file only assembles the page; see mnistdemo/ui/.
+"""
+
 import streamlit as st
 
-st.title("mnistdemo")
-st.write("The app is being built; train from the command line: `python -m mnistdemo train`.")
+from mnistdemo.data import DataError
+from mnistdemo.ui import data_tab, draw_tab, live, sidebar, state, test_tab
+
+TABS = ["Train", "Test digits", "Draw", "Data"]
+
+st.set_page_config(page_title="mnistdemo: watch a network learn digits", page_icon="✍️", layout="wide")
+
+try:
+    mnist = state.data()
+except DataError as error:
+    st.title("mnistdemo")
+    st.error(f"The MNIST data set is missing. {error}")
+    st.stop()
+
+with st.sidebar:
+    st.title("mnistdemo")
+    chosen = sidebar.settings()
+    job = state.job(mnist)
+    snapshot = job.snapshot()
+    sidebar.controls(job, snapshot)
+    status_box = st.container()
+
+# Only the open tab runs, so a rerun costs what that tab shows.
+train, test, draw, data = st.tabs(TABS, key="tab", on_change="rerun")
+live.render(job, chosen, status_box, train if train.open else None, polling=snapshot.active)
+if test.open:
+    with test:
+        test_tab.render(mnist, snapshot)
+if draw.open:
+    with draw:
+        draw_tab.render(job)
+if data.open:
+    with data:
+        data_tab.render(mnist)

@@ -1,0 +1,185 @@
+"""Charts: plotly figures built from plain data, sized to be read on a projected wall.
+
+Pure functions: they take numbers and return figures, and know nothing of Streamlit or training.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+import plotly.graph_objects as go
+
+FONT_SIZE = 18
+CHART_HEIGHT = 420
+LOSS_SMOOTHING_WINDOW = 20  # batches in the running mean of the batch loss
+MAX_BATCH_POINTS = 300  # a smoothed curve needs no more, and the page redraws it every poll
+
+BLUE = "#1f5fbf"
+ORANGE = "#e8710a"
+GREY = "#9aa5b1"
+GREEN = "#188038"
+RED = "#d93025"
+GRID = "#e3e8ef"
+AXIS = "#9aa5b1"
+
+
+class EpochPoint(Protocol):
+    """One finished epoch, as `mnistdemo.training.EpochResult` reports it."""
+
+    epoch: int
+    loss: float
+    train_acc: float
+    test_acc: float
+
+
+def _figure(
+    traces: list, title: str, x_title: str, y_title: str, x_axis: dict | None = None, y_axis: dict | None = None,
+    annotations: Sequence[dict] = (), shapes: Sequence[dict] = (), showlegend: bool = True,
+) -> go.Figure:
+    """One figure in one constructor call: plotly's later `update_*` calls and its templates each
+    cost more than building the whole chart, and the page rebuilds the charts on every poll."""
+    axis = {"gridcolor": GRID, "linecolor": AXIS, "zeroline": False}
+    layout = {
+        "title": {"text": title, "font": {"size": FONT_SIZE + 4}},
+        "font": {"size": FONT_SIZE},
+        "height": CHART_HEIGHT,
+        "margin": {"l": 70, "r": 20, "t": 60, "b": 60},
+        "template": "none",
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+        "showlegend": showlegend,
+        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        "hoverlabel": {"font": {"size": FONT_SIZE}},
+        "uirevision": "keep",  # a zoom the viewer chose survives the live updates
+        "xaxis": {**axis, "title": {"text": x_title}, **(x_axis or {})},
+        "yaxis": {**axis, "title": {"text": y_title}, **(y_axis or {})},
+        "annotations": list(annotations),
+        "shapes": list(shapes),
+    }
+    return go.Figure(data=traces, layout=layout)
+
+
+def _placeholder(text: str) -> dict:
+    return {"text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
+            "font": {"size": FONT_SIZE, "color": GREY}}  # fmt: skip
+
+
+def _epoch_ticks(last_epoch: float) -> dict:
+    """Whole epochs on the x-axis, at most about ten ticks."""
+    return {"tick0": 0, "dtick": max(1, math.ceil(last_epoch / 10)), "range": [0, max(1.0, last_epoch) * 1.02]}
+
+
+def smooth_batch_losses(
+    batch_losses: Sequence[tuple[float, float]],
+    window: int = LOSS_SMOOTHING_WINDOW,
+    max_points: int = MAX_BATCH_POINTS,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(fractional epoch, loss) pairs -> x and the mean loss of the last `window` batches (fewer at
+    the start, so the curve begins where training began), thinned to `max_points`, keeping the last
+    point so that the curve always reaches the batch just trained."""
+    if not batch_losses:
+        return np.empty(0), np.empty(0)
+    points = np.asarray(batch_losses, dtype=np.float64)
+    x, losses = points[:, 0], points[:, 1]
+    totals = np.concatenate([[0.0], np.cumsum(losses)])
+    ends = np.arange(1, len(losses) + 1)
+    starts = np.maximum(0, ends - window)
+    smoothed = (totals[ends] - totals[starts]) / (ends - starts)
+    if len(x) > max_points:
+        keep = np.unique(np.linspace(0, len(x) - 1, max_points).round().astype(int))
+        x, smoothed = x[keep], smoothed[keep]
+    return x, smoothed
+
+
+def loss_chart(history: Sequence[EpochPoint], batch_losses: Sequence[tuple[float, float]]) -> go.Figure:
+    """Loss against epochs: the smoothed loss of every batch, and the whole training set's mean loss
+    after each epoch. The batch curve fills the first epoch, before any epoch has finished."""
+    batch_x, batch_y = smooth_batch_losses(batch_losses)
+    epochs = [result.epoch for result in history]
+    traces = [
+        go.Scatter(
+            x=batch_x, y=batch_y, name="per batch (smoothed)", mode="lines", line={"color": GREY, "width": 2},
+            hovertemplate="epoch %{x:.2f}<br>batch loss %{y:.4f}<extra></extra>",
+        ),
+        go.Scatter(
+            x=epochs, y=[result.loss for result in history], name="per epoch (training set)", mode="lines+markers",
+            line={"color": BLUE, "width": 3}, marker={"size": 9},
+            hovertemplate="epoch %{x}<br>mean loss %{y:.4f}<extra></extra>",
+        ),
+    ]  # fmt: skip
+    last_epoch = max(epochs + batch_x.tolist(), default=0.0)
+    empty = not len(batch_x) and not history
+    return _figure(
+        traces, "Loss", "epoch", "cross-entropy loss", x_axis=_epoch_ticks(last_epoch),
+        annotations=[_placeholder("Press Train: the loss appears here")] if empty else [],
+    )  # fmt: skip
+
+
+def accuracy_chart(history: Sequence[EpochPoint]) -> go.Figure:
+    """Training and test accuracy (percent) after each epoch."""
+    epochs = [result.epoch for result in history]
+    traces = [
+        go.Scatter(
+            x=epochs, y=values, name=name, mode="lines+markers", line={"color": color, "width": 3}, marker={"size": 9},
+            hovertemplate=f"epoch %{{x}}<br>{name} accuracy %{{y:.2f}} %<extra></extra>",
+        )
+        for name, values, color in (
+            ("train", [result.train_acc for result in history], ORANGE),
+            ("test", [result.test_acc for result in history], BLUE),
+        )
+    ]  # fmt: skip
+    if history:
+        return _figure(traces, "Accuracy", "epoch", "accuracy (%)", x_axis=_epoch_ticks(max(epochs)))
+    return _figure(
+        traces, "Accuracy", "epoch", "accuracy (%)", x_axis=_epoch_ticks(0), y_axis={"range": [0, 100]},
+        annotations=[_placeholder("Accuracy appears after the first epoch")],
+    )  # fmt: skip
+
+
+def bar_colors(probabilities: Sequence[float], true_label: int | None = None) -> list[str]:
+    """Grey bars; the top guess blue, or green when it is right and red when it is wrong; the true
+    label green."""
+    top = int(np.argmax(probabilities))
+    colors = [GREY] * len(probabilities)
+    if true_label is None:
+        colors[top] = BLUE
+        return colors
+    colors[top] = GREEN if top == true_label else RED
+    colors[true_label] = GREEN
+    return colors
+
+
+def probability_chart(
+    probabilities: Sequence[float],
+    cap: float | None = None,
+    true_label: int | None = None,
+    title: str = "What the model thinks",
+) -> go.Figure:
+    """Bars of the probability of each digit 0-9 on a fixed 0-1 scale.
+
+    `cap`: the highest probability the model can give (the seed model's e/(e+9)), drawn as a dashed
+    line so that short bars read as the model's ceiling rather than as doubt.
+    """
+    values = [float(p) for p in probabilities]
+    if len(values) != 10:
+        raise ValueError(f"need 10 probabilities, one per digit, got {len(values)}")
+    bars = go.Bar(
+        x=[str(digit) for digit in range(10)], y=values, marker_color=bar_colors(values, true_label),
+        text=[f"{value:.2f}" for value in values], textposition="outside", cliponaxis=False,
+        hovertemplate="digit %{x}<br>probability %{y:.3f}<extra></extra>",
+    )  # fmt: skip
+    shapes, annotations = [], []
+    if cap is not None:
+        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": cap, "y1": cap,
+                       "line": {"dash": "dash", "color": RED, "width": 2}})  # fmt: skip
+        # above the plot, where no bar or bar label can be
+        annotations.append({"text": f"- - - ceiling of this model: e/(e+9) ≈ {cap:.2f}", "showarrow": False,
+                            "xref": "paper", "x": 0, "xanchor": "left", "yref": "paper", "y": 1.0, "yanchor": "bottom",
+                            "font": {"size": FONT_SIZE - 2, "color": RED}})  # fmt: skip
+    return _figure(
+        [bars], title, "digit", "probability", x_axis={"type": "category"}, y_axis={"range": [0, 1.08], "dtick": 0.2},
+        annotations=annotations, shapes=shapes, showlegend=False,
+    )  # fmt: skip

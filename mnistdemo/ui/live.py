@@ -1,0 +1,36 @@
+"""The live view: one fragment that redraws everything showing the training run, polling the job.
+
+It polls only while a run is active, and writes into the sidebar's status box and, when the Train
+tab is open, into that tab: one poll per interval for the whole page, however much it shows.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
+
+from ..jobs import TrainingJob
+from ..training import TrainConfig
+from . import sidebar, train_tab
+
+POLL_S = 0.7  # the charts must move at least once a second; each redraw costs the browser CPU
+
+
+def render(
+    job: TrainingJob, chosen: TrainConfig, status_box: DeltaGenerator, train_box: DeltaGenerator | None, polling: bool
+) -> None:
+    """`status_box`: the sidebar's container for the status; `train_box`: the Train tab, None when closed."""
+    st.fragment(_live, run_every=POLL_S if polling else None)(job, chosen, status_box, train_box, polling)
+
+
+def _live(
+    job: TrainingJob, chosen: TrainConfig, status_box: DeltaGenerator, train_box: DeltaGenerator | None, polling: bool
+) -> None:
+    snapshot = job.snapshot()
+    if polling and not snapshot.active:
+        st.rerun()  # the run just ended: redraw the whole page (buttons, predictions) and stop polling
+    with status_box:
+        sidebar.show_status(snapshot, chosen)
+    if train_box is not None:
+        with train_box:
+            train_tab.show(snapshot)

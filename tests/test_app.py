@@ -1,0 +1,295 @@
+"""The page's controls through Streamlit's AppTest, on the real MNIST: train from the sidebar and
+read the numbers back, keep the run through slider changes, Stop / Train / Reset, the training
+slots, the test digit grid, the Draw tab (the canvas fed through session state) and missing data.
+
+AppTest runs app.py in this process, like a browser session that only moves when `at.run()` is
+called; training still runs in the job's own thread meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from mnistdemo.jobs import JobState
+from mnistdemo.training import TrainConfig
+from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+RUN_TIMEOUT_S = 120  # one script run; the first imports torch and loads MNIST on a busy machine
+TRAINING_TIMEOUT_S = 600
+FAST = {"model": "zoo", "epochs": 2, "batch_size": 1024, "lr": 1e-2}  # about 90 % test accuracy in seconds
+
+
+@pytest.fixture
+def open_app(mnist_data_dir, monkeypatch):
+    """Opens the page as a new browser session would; stops every session's training at the end."""
+    monkeypatch.setenv("MNISTDEMO_DATA_DIR", str(mnist_data_dir))
+    sessions: list[AppTest] = []
+
+    def open_app(tab: str | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
+        if tab:
+            at.session_state["tab"] = tab
+        sessions.append(at.run())
+        assert not at.exception, at.exception
+        return at
+
+    yield open_app
+    for at in sessions:
+        if "job" in at.session_state:
+            at.session_state["job"].stop()
+
+
+def choose(at: AppTest, model: str, epochs: int, batch_size: int, lr: float) -> AppTest:
+    at.radio(key="model").set_value(model).run()  # first: a model brings its own defaults
+    at.slider(key="epochs").set_value(epochs)
+    at.select_slider(key="batch_size").set_value(batch_size)
+    at.select_slider(key="lr").set_value(lr)
+    return at.run()
+
+
+def wait_for(at: AppTest, done, timeout_s: float = TRAINING_TIMEOUT_S) -> AppTest:
+    """Rerun the page, as its poller does, until `done(snapshot)`."""
+    job = at.session_state["job"]
+    deadline = time.monotonic() + timeout_s
+    while not done(job.snapshot()):
+        assert time.monotonic() < deadline, f"gave up waiting; the job is {job.snapshot().state}"
+        time.sleep(0.2)
+        at.run()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def training_threads() -> list[threading.Thread]:
+    return [thread for thread in threading.enumerate() if thread.name == "mnistdemo-training"]
+
+
+def texts(elements) -> list[str]:
+    return [element.value for element in elements]
+
+
+def metric(at: AppTest, label: str) -> str:
+    (found,) = [m for m in at.metric if m.label == label]
+    return found.value
+
+
+def canvas_state(pixels: np.ndarray) -> dict:
+    """What the canvas component keeps in session state after a stroke: its drawing as a PNG data URL."""
+    png = io.BytesIO()
+    Image.fromarray(pixels).save(png, format="PNG")
+    url = "data:image/png;base64," + base64.b64encode(png.getvalue()).decode()
+    return {"drawing": {"raw": {"objects": []}, "data": url}}
+
+
+def canvas(fill: tuple[slice, slice] | None = None) -> np.ndarray:
+    """A 280 x 280 opaque black canvas, white where `fill` says."""
+    pixels = np.zeros((280, 280, 4), dtype=np.uint8)
+    pixels[..., 3] = 255
+    if fill is not None:
+        pixels[fill[0], fill[1], :3] = 255
+    return pixels
+
+
+def test_page_opens_untrained_with_the_notebook_defaults(open_app):
+    at = open_app()
+    assert [tab.label for tab in at.tabs] == ["Train", "Test digits", "Draw", "Data"]
+    assert at.radio(key="model").value == "seed"
+    assert at.slider(key="epochs").value == 30
+    assert at.select_slider(key="batch_size").value == 256
+    assert at.select_slider(key="lr").value == 3e-4
+    assert at.number_input(key="seed").value == 0
+    assert not at.button(key="train").disabled and at.button(key="stop").disabled
+    assert texts(at.sidebar.markdown)[0] == "**seed** model, untrained"
+    assert "Untrained: press **Train**" in texts(at.info)[0]
+    assert metric(at, "Epochs trained") == "0"
+    assert len(at.get("plotly_chart")) == 2  # loss and accuracy, empty for now
+
+
+def test_train_from_the_sidebar_and_read_back_the_numbers(open_app):
+    at = choose(open_app(), **FAST)
+    assert "model seed → zoo" in texts(at.sidebar.warning)[0]  # the next run will use the new settings
+    other = open_app()  # a second browser session
+
+    at.button(key="train").click().run()
+    job = at.session_state["job"]
+    assert job.snapshot().active and at.button(key="train").disabled and not at.button(key="stop").disabled
+    wait_for(at, lambda snapshot: not snapshot.active)
+
+    snapshot = job.snapshot()
+    assert snapshot.state == JobState.FINISHED and snapshot.epochs_done == 2
+    last = snapshot.history[-1]
+    assert last.test_acc > 85
+    assert metric(at, "Epochs trained") == "2"
+    assert metric(at, "Test accuracy") == f"{last.test_acc:.2f} %"
+    assert metric(at, "Train accuracy") == f"{last.train_acc:.2f} %"
+    (finished,) = texts(at.success)
+    assert finished.startswith("Training finished: 2 epochs in this run") and f"{last.test_acc:.2f} %" in finished
+    assert texts(at.sidebar.markdown)[0] == f"**zoo** model, trained 2 epochs, test accuracy **{last.test_acc:.2f} %**"
+    assert not at.sidebar.warning  # the settings are the model's now
+    loss, accuracy = at.get("plotly_chart")
+    assert loss.proto.spec and accuracy.proto.spec
+
+    other.run()  # the other session never saw this model
+    assert other.session_state["job"] is not job
+    assert texts(other.sidebar.markdown)[0] == "**seed** model, untrained"
+
+
+def test_moving_sliders_mid_run_keeps_the_run_then_stop_train_and_reset(open_app):
+    at = open_app()  # the notebook's 30 epochs: long enough to play with
+    at.button(key="train").click().run()
+    job = at.session_state["job"]
+    wait_for(at, lambda snapshot: snapshot.state == JobState.RUNNING and snapshot.batch > 0)
+    (thread,) = training_threads()
+
+    at.radio(key="model").set_value("zoo").run()
+    at.slider(key="epochs").set_value(5).run()
+    at.select_slider(key="lr").set_value(1e-3).run()
+    at.session_state["tab"] = "Test digits"
+    at.run()
+    at.session_state["tab"] = "Train"
+    at.run()
+    assert at.session_state["job"] is job and training_threads() == [thread]
+    snapshot = job.snapshot()
+    assert snapshot.state == JobState.RUNNING and snapshot.config.lr == 3e-4 and snapshot.run_epochs == 30
+    (pending,) = texts(at.sidebar.warning)
+    assert pending.startswith("Changed settings apply to the next run (this one keeps its settings)")
+    assert "learning rate 3e-4 → 1e-3" in pending and "start over from new weights" in pending
+    assert at.get("progress"), "a running job shows its progress"
+
+    at.radio(key="model").set_value("seed").run()  # back to the model under way: Train continues it
+    assert at.slider(key="epochs").value == 30 and at.select_slider(key="lr").value == 3e-4  # its defaults
+    at.slider(key="epochs").set_value(5).run()
+    at.select_slider(key="lr").set_value(1e-3).run()
+    at.button(key="stop").click().run()
+    wait_for(at, lambda snapshot: not snapshot.active, timeout_s=30)
+    stopped = job.snapshot()
+    assert stopped.state == JobState.STOPPED and stopped.run_epochs_done < 30
+    thread.join(timeout=10)  # the thread ends right after saying it stopped
+    assert not thread.is_alive()
+    assert "**Train** continues from here" in texts(at.info)[0]
+
+    at.button(key="train").click().run()  # 5 more epochs, from where it stopped
+    wait_for(at, lambda snapshot: not snapshot.active)
+    resumed = job.snapshot()
+    assert resumed.state == JobState.FINISHED and resumed.config.lr == 1e-3
+    assert resumed.epochs_done == stopped.epochs_done + 5 and resumed.history[: stopped.epochs_done] == stopped.history
+
+    at.button(key="reset").click().run()
+    assert job.snapshot().history == () and texts(at.sidebar.markdown)[0] == "**seed** model, untrained"
+
+
+def test_runs_beyond_the_server_limit_wait_visibly_and_can_be_stopped(open_app):
+    sessions = [open_app() for _ in range(MAX_CONCURRENT_RUNS + 1)]
+    for at in sessions:
+        at.button(key="train").click().run()
+    waiting = sessions[-1]
+    assert waiting.session_state["job"].snapshot().state == JobState.WAITING
+    assert "Waiting for a free training slot" in texts(waiting.warning)[0]
+    assert len(training_threads()) == MAX_CONCURRENT_RUNS + 1  # the last one only waits
+
+    waiting.button(key="stop").click().run()
+    wait_for(waiting, lambda snapshot: not snapshot.active, timeout_s=10)
+    assert waiting.session_state["job"].snapshot().message == "stopped before it started"
+    assert all(at.session_state["job"].snapshot().state == JobState.RUNNING for at in sessions[:-1])
+
+
+def test_browse_the_test_digits(open_app):
+    at = open_app(tab="Test digits")
+    assert texts(at.subheader) == ["Test digit #33"]  # the notebook's digit, selected at first
+    assert metric(at, "True label") == "3"
+    assert "untrained model" in texts(at.caption)[0]
+    (chart,) = at.get("plotly_chart")
+    assert '"type":"bar"' in chart.proto.spec.replace(" ", "")
+    tiles = [button for button in at.button if button.key and button.key.startswith("tile_")]
+    assert len(tiles) == 20 and tiles[0].label.startswith("7 → ")  # test digit #1 is a 7
+    (pages,) = at.pagination
+    assert pages.num_pages == 500
+
+    tiles[0].click().run()
+    assert texts(at.subheader) == ["Test digit #1"] and metric(at, "True label") == "7"
+
+    at.pagination[0].select(500).run()
+    tiles = [button for button in at.button if button.key and button.key.startswith("tile_")]
+    assert "#10000:" in tiles[-1].help
+
+    at.number_input(key="test_digit").set_value(33).run()  # the grid turns to the page showing #33
+    assert at.pagination[0].value == 2 and texts(at.subheader) == ["Test digit #33"]
+
+    at.session_state["tab"] = "Train"  # away and back: the selection and the page stay
+    at.run()
+    at.session_state["tab"] = "Test digits"
+    at.run()
+    assert at.pagination[0].value == 2 and texts(at.subheader) == ["Test digit #33"]
+
+    at.toggle(key="mistakes_only").set_value(True).run()  # the untrained model gets most wrong
+    assert not at.exception
+    tiles = [button for button in at.button if button.key and button.key.startswith("tile_")]
+    assert tiles and all(tile.label.endswith("✗") for tile in tiles)
+    assert at.pagination[0].num_pages < 500
+
+
+def test_choosing_a_model_brings_its_usual_settings(open_app):
+    at = open_app()
+    at.radio(key="model").set_value("cnn").run()
+    cnn = TrainConfig.for_model("cnn")
+    assert (at.slider(key="epochs").value, at.select_slider(key="lr").value) == (cnn.epochs, cnn.lr)
+    at.number_input(key="seed").set_value(7).run()
+    at.radio(key="model").set_value("seed").run()
+    assert (at.slider(key="epochs").value, at.select_slider(key="lr").value) == (30, 3e-4)
+    assert at.number_input(key="seed").value == 7  # the random seed is the user's, not the model's
+
+
+def test_seed_model_explains_its_short_bars_and_offers_the_zoo_model(open_app):
+    at = open_app(tab="Test digits")
+    assert any("e/(e+9)" in caption for caption in texts(at.caption))
+    at.button(key="use_zoo_test_chart").click().run()
+    assert at.radio(key="model").value == "zoo"
+    assert "model seed → zoo" in texts(at.sidebar.warning)[0]
+
+
+def test_data_tab_shows_a_training_digit_and_another(open_app):
+    at = open_app(tab="Data")
+    assert metric(at, "Label") == "5"  # training digit #1, the notebook's first look
+    shown = {at.session_state["train_digit"]}
+    for _ in range(3):
+        at.button(key="another_digit").click().run()
+        shown.add(at.session_state["train_digit"])
+    assert len(shown) > 1 and not at.exception
+
+
+def test_draw_tab_hints_on_an_empty_canvas_and_reads_a_stroke(open_app):
+    at = open_app(tab="Draw")
+    assert "empty" in texts(at.info)[0] and not at.get("plotly_chart")
+
+    at.session_state["draw_canvas_0"] = canvas_state(canvas((slice(40, 240), slice(130, 150))))  # a 1
+    at.run()
+    assert not at.exception and not at.info
+    assert metric(at, "Top guess") in {str(digit) for digit in range(10)}
+    (chart,) = at.get("plotly_chart")
+    assert '"type":"bar"' in chart.proto.spec.replace(" ", "")
+
+    at.session_state["draw_canvas_0"] = canvas_state(canvas((slice(None), slice(None))))  # painted all over
+    at.run()
+    assert "not a digit" in texts(at.info)[0] and not at.get("plotly_chart")
+
+    at.button(key="clear_canvas").click().run()  # a new, empty canvas
+    assert "empty" in texts(at.info)[0]
+
+
+def test_missing_data_explains_what_to_do(tmp_path, monkeypatch, no_network):
+    monkeypatch.setenv("MNISTDEMO_DATA_DIR", str(tmp_path / "nothing-here"))
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S).run()
+    assert not at.exception
+    (error,) = texts(at.error)
+    assert "MNIST" in error and "python -m mnistdemo data --from FOLDER" in error
+    assert not at.sidebar.button  # nothing to train without data
