@@ -5,6 +5,7 @@ drawing, charts); the CLI (`python -m mnistdemo`) and the Streamlit app (`app.py
 """
 
 from .checkpoint import load_model
+from .drawing import canvas_to_mnist
 from .inference import predict_proba
 
-__all__ = ["load_model", "predict_proba"]
+__all__ = ["canvas_to_mnist", "load_model", "predict_proba"]
