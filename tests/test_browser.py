@@ -1,0 +1,121 @@
+"""End to end in headless Chromium: train the notebook's model for a few epochs from the page, watch
+the charts grow, then draw a 1 on the canvas and see the model's probability chart say 1.
+
+Runs `streamlit run app.py` on the real MNIST (a copy imported from ../shared). Screenshots and the
+server's log go to tests/artifacts/ (git-ignored) for a look after a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+
+import numpy as np
+import pytest
+
+from browser import (
+    CANVAS_CHART_JS,
+    REPO,
+    canvas_chart_values,
+    chromium,
+    draw_stroke,
+    missing_browser,
+    streamlit_server,
+    vertical_stroke,
+)
+from mnistdemo.drawing import MESSAGES
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ARTIFACTS = REPO / "tests" / "artifacts"
+EPOCHS = 5  # a short run: the seed model then reads a plain vertical stroke as 1 (0.20 against 0.10 for the next)
+MIN_TEST_ACCURACY = 80.0  # 5 epochs of the seed model reach 86.8 % (seed 0); untrained, it is about 10 %
+TRAINING_TIMEOUT_S = 300  # 5 epochs take a few seconds here; a busy CI machine gets room
+PAGE_TIMEOUT_MS = 60_000  # the first page load also loads MNIST
+
+# How far the Train tab's charts reach along the epoch axis: the smoothed batch loss extends with
+# every poll. Read from plotly's decoded `_fullData` (in `data`, NumPy arrays are still base64).
+CHART_REACH_JS = """
+() => Math.max(0, ...[...document.querySelectorAll('.js-plotly-plot')].flatMap(
+  (plot) => (plot._fullData || []).flatMap((trace) => Array.from(trace.x || [], Number))))
+"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    reason = missing_browser()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def app_url(mnist_data_dir):
+    ARTIFACTS.mkdir(exist_ok=True)
+    with streamlit_server(REPO / "app.py", mnist_data_dir, log_path=ARTIFACTS / "streamlit.log") as server:
+        yield server.url
+
+
+@pytest.fixture
+def page(browser, app_url):
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(app_url)
+    yield page
+    page.screenshot(path=ARTIFACTS / "last.png")  # where the test ended, passed or not
+    context.close()
+
+
+def test_train_from_the_page_then_draw_a_one(page):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)
+
+    sidebar = page.get_by_test_id("stSidebar")
+    train = sidebar.get_by_role("button", name="Train", exact=True)
+    expect(train).to_be_enabled()
+    expect(page.get_by_text("Untrained: press Train")).to_be_visible()
+    epochs = sidebar.get_by_role("slider", name="Epochs")
+    epochs.focus()
+    page.keyboard.press("Home")  # 1 epoch
+    for _ in range(EPOCHS - 1):
+        page.keyboard.press("ArrowRight")
+    expect(sidebar.get_by_text(f"epochs 30 → {EPOCHS}")).to_be_visible()  # "Changed settings apply to the next run"
+
+    train.click()
+    finished = page.get_by_text("Training finished")
+    reach_seen = []
+    deadline = time.monotonic() + TRAINING_TIMEOUT_S
+    while not finished.is_visible():
+        assert time.monotonic() < deadline, f"training did not finish in {TRAINING_TIMEOUT_S} s"
+        reach_seen.append(page.evaluate(CHART_REACH_JS))
+        page.wait_for_timeout(250)
+    steps = [after - before for before, after in zip(reach_seen, reach_seen[1:]) if after != before]
+    assert len(steps) >= 3 and min(steps) > 0, f"the charts did not grow live; epochs reached: {reach_seen}"
+
+    notice = finished.inner_text()
+    assert f"{EPOCHS} epochs in this run" in notice, notice
+    accuracy = float(re.search(r"test accuracy ([\d.]+) %", notice).group(1))
+    assert accuracy >= MIN_TEST_ACCURACY, notice
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "trained.png")
+
+    page.get_by_role("tab", name="Draw").click()
+    expect(page.locator("canvas.upper-canvas")).to_be_visible()
+    expect(page.get_by_text(MESSAGES["empty"])).to_be_visible()
+    assert canvas_chart_values(page) is None, "an empty canvas must show a hint, not a prediction"
+
+    draw_stroke(page, vertical_stroke())
+    page.wait_for_function(f"() => ({CANVAS_CHART_JS})() !== null")
+    probabilities = np.array(canvas_chart_values(page))
+    assert probabilities.shape == (10,)
+    assert probabilities.argmax() == 1, f"a vertical stroke was read as {probabilities.argmax()}: {probabilities.round(3)}"
+    top_guess = page.get_by_test_id("stMetric").filter(has_text="Top guess")
+    expect(top_guess.get_by_test_id("stMetricValue")).to_have_text("1")
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "drawn_one.png")
