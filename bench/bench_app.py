@@ -286,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {run.notice}", file=sys.stderr)
             if round_ < args.rounds:
                 page.context.close()
+        page.mouse.move(VIEWPORT["width"] - 1, VIEWPORT["height"] - 1)  # no hover highlight on the Train button
         page.screenshot(path=OUT / "app_trained.png")
         if args.screenshot:
             args.screenshot.parent.mkdir(parents=True, exist_ok=True)

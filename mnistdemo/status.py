@@ -142,22 +142,28 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
     return Notice("info", f"Trained {_epochs(last.epoch)}: {numbers}.")  # IDLE with a history does not happen today
 
 
+def _on_off(flag: bool) -> str:
+    return "on" if flag else "off"
+
+
+# (TrainConfig field, how the page names it, how it shows a value)
+SETTING_NAMES = (
+    ("model", "model", str),
+    ("seed", "random seed", str),
+    ("epochs", "epochs", str),
+    ("batch_size", "batch size", str),
+    ("lr", "learning rate", format_learning_rate),
+    ("augment", "augmentation", _on_off),
+)
+
+
 def pending_changes(current: TrainConfig, chosen: TrainConfig) -> list[str]:
     """How the sidebar's settings differ from those of the model now, as short phrases."""
-    changes = []
-    if chosen.model != current.model:
-        changes.append(f"model {current.model} → {chosen.model}")
-    if chosen.seed != current.seed:
-        changes.append(f"random seed {current.seed} → {chosen.seed}")
-    if chosen.epochs != current.epochs:
-        changes.append(f"epochs {current.epochs} → {chosen.epochs}")
-    if chosen.batch_size != current.batch_size:
-        changes.append(f"batch size {current.batch_size} → {chosen.batch_size}")
-    if chosen.lr != current.lr:
-        changes.append(f"learning rate {format_learning_rate(current.lr)} → {format_learning_rate(chosen.lr)}")
-    if chosen.augment != current.augment:
-        changes.append(f"augmentation {'on' if current.augment else 'off'} → {'on' if chosen.augment else 'off'}")
-    return changes
+    return [
+        f"{name} {show(getattr(current, field))} → {show(getattr(chosen, field))}"
+        for field, name, show in SETTING_NAMES
+        if getattr(current, field) != getattr(chosen, field)
+    ]
 
 
 def pending_notice(snapshot: JobSnapshot, chosen: TrainConfig) -> str | None:
