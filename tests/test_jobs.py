@@ -1,0 +1,125 @@
+"""TrainingJob on tiny synthetic data: a run in a background thread, observed through snapshots."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+
+import numpy as np
+import pytest
+import torch
+
+from mnistdemo.jobs import JobState, TrainingJob
+from mnistdemo.training import TrainConfig, Trainer
+
+CONFIG = TrainConfig(epochs=3, batch_size=16, lr=0.01, seed=3)
+WAIT_S = 60.0
+
+
+def wait_until_done(job: TrainingJob):
+    deadline = time.monotonic() + WAIT_S
+    while time.monotonic() < deadline:
+        snapshot = job.snapshot()
+        if not snapshot.active and not job.is_running():
+            return snapshot
+        time.sleep(0.01)
+    raise AssertionError("the run did not end")
+
+
+def test_a_run_finishes_with_its_history_and_the_same_weights_as_the_trainer(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG)
+    assert job.snapshot().state == JobState.IDLE
+    job.start(CONFIG)
+    snapshot = wait_until_done(job)
+    assert snapshot.state == JobState.FINISHED
+    assert [r.epoch for r in snapshot.history] == [1, 2, 3]
+    assert snapshot.run_fraction == 1.0
+    assert len(snapshot.batch_losses) == 3 * math.ceil(len(synthetic_data.train_images) / 16)
+
+    trainer = Trainer(synthetic_data, CONFIG, torch.device("cpu"))
+    trainer.run(3)
+    images = synthetic_data.test_images.numpy()
+    expected = torch.exp(trainer.model.eval()(synthetic_data.test_images)).detach().numpy()
+    np.testing.assert_allclose(job.predict_proba(images), expected, atol=1e-6)
+
+
+def test_stop_keeps_the_weights_and_train_continues(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG)
+    job.start(TrainConfig(**{**CONFIG.__dict__, "epochs": 100}))
+    while not job.snapshot().batch_losses:
+        time.sleep(0.005)
+    job.stop()
+    stopped = job.snapshot()
+    assert stopped.state == JobState.STOPPED and stopped.message == "stopped"
+    assert stopped.epochs_done < 100
+    job.start(CONFIG)
+    finished = wait_until_done(job)
+    assert finished.state == JobState.FINISHED
+    assert finished.epochs_done >= stopped.epochs_done + 2  # the stopped epoch, finished, counts as one
+
+
+def test_reset_and_a_new_preset_start_from_new_weights(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG)
+    job.start(CONFIG)
+    wait_until_done(job)
+    version = job.snapshot().weights_version
+    job.reset(CONFIG)
+    fresh = job.snapshot()
+    assert fresh.state == JobState.IDLE and fresh.history == () and fresh.batch_losses == ()
+    assert fresh.weights_version > version
+    job.start(TrainConfig(**{**CONFIG.__dict__, "model": "zoo", "epochs": 1}))
+    assert wait_until_done(job).config.model == "zoo"
+
+
+def test_start_while_running_does_not_start_a_second_run(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG)
+    job.start(TrainConfig(**{**CONFIG.__dict__, "epochs": 50}))
+    thread = job._thread
+    job.start(CONFIG)
+    assert job._thread is thread
+    job.stop()
+
+
+def test_a_run_waits_for_a_slot_visibly_and_stop_while_waiting_does_not_hang(synthetic_data, single_thread):
+    slots = threading.Semaphore(1)
+    slots.acquire()  # another session's run holds the only slot
+    job = TrainingJob(synthetic_data, CONFIG, slots=slots)
+    job.start(CONFIG)
+    time.sleep(0.3)
+    assert job.snapshot().state == JobState.WAITING
+    job.stop()
+    assert job.snapshot().state == JobState.STOPPED
+    slots.release()
+    job.start(CONFIG)
+    assert wait_until_done(job).state == JobState.FINISHED
+
+
+def test_a_run_nobody_watches_stops_by_itself(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG, abandon_after_s=0.2)
+    job.start(TrainConfig(**{**CONFIG.__dict__, "epochs": 100_000}))
+    job._thread.join(timeout=WAIT_S)  # nobody calls snapshot() meanwhile
+    assert not job.is_running()
+    snapshot = job.snapshot()
+    assert snapshot.state == JobState.STOPPED
+    assert "nobody was watching" in snapshot.message
+
+
+def test_a_failing_run_reports_the_error(synthetic_data, single_thread, monkeypatch):
+    job = TrainingJob(synthetic_data, CONFIG)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(job._trainer, "run", broken)
+    job.start(CONFIG)
+    snapshot = wait_until_done(job)
+    assert snapshot.state == JobState.FAILED
+    assert "boom" in snapshot.message
+
+
+def test_invalid_settings_are_refused_before_any_thread_starts(synthetic_data):
+    job = TrainingJob(synthetic_data, CONFIG)
+    with pytest.raises(ValueError, match="learning rate"):
+        job.start(TrainConfig(lr=0))
+    assert not job.is_running()
