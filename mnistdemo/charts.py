@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 FONT_SIZE = 18
-CHART_HEIGHT = 420
+CHART_HEIGHT = 460
 LOSS_SMOOTHING_WINDOW = 20  # batches in the running mean of the batch loss
 MAX_BATCH_POINTS = 300  # a smoothed curve needs no more, and the page redraws it every poll
 
@@ -46,12 +46,13 @@ def _figure(
         "title": {"text": title, "font": {"size": FONT_SIZE + 4}},
         "font": {"size": FONT_SIZE},
         "height": CHART_HEIGHT,
-        "margin": {"l": 70, "r": 20, "t": 60, "b": 60},
+        "margin": {"l": 70, "r": 20, "t": 60, "b": 110 if showlegend else 60},
         "template": "none",
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
         "showlegend": showlegend,
-        "legend": {"orientation": "h", "yanchor": "bottom", "y": 1.0, "xanchor": "right", "x": 1.0},
+        # below the axis title: beside the chart's title it overlaps it on narrow screens
+        "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "xanchor": "center", "x": 0.5},
         "hoverlabel": {"font": {"size": FONT_SIZE}},
         "uirevision": "keep",  # a zoom the viewer chose survives the live updates
         "xaxis": {**axis, "title": {"text": x_title}, **(x_axis or {})},
