@@ -26,7 +26,7 @@ from mnistdemo.data import load_mnist
 from mnistdemo.drawing import canvas_to_mnist
 from mnistdemo.inference import predict_proba
 from mnistdemo.models import MODEL_NAMES
-from mnistdemo.training import TrainConfig, Trainer
+from mnistdemo.training import TrainConfig, Trainer, use_one_cpu_thread
 
 from .drawings import STYLES, iter_drawings, naive_resize
 
@@ -72,6 +72,7 @@ def main() -> None:
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
     args = parser.parse_args()
 
+    use_one_cpu_thread(torch.device("cpu"))  # as the CLI and the app train
     data = load_mnist(args.data_dir)
     pick = np.random.default_rng(args.seed).choice(len(data.test_images), args.count, replace=False)
     digits, labels = data.test_images[pick].numpy(), data.test_labels[pick].numpy()

@@ -6,6 +6,7 @@ import json
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mnistdemo import augment
 from mnistdemo.cli import main
@@ -55,3 +56,9 @@ def test_augmented_digits_keep_their_ink(synthetic_data, seed):
     warped = augment.augment_batch(images, torch.Generator().manual_seed(seed))
     # warps move and thicken or thin strokes but never wipe a digit out
     assert (warped.sum(dim=(1, 2)) > 0.3 * images.sum(dim=(1, 2))).all()
+
+
+def test_fast_neighbourhood_max_is_max_pool():
+    images = torch.rand(8, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    assert torch.equal(augment._max_3x3(images), F.max_pool2d(images, 3, stride=1, padding=1))
+    assert torch.equal(-augment._max_3x3(-images), -F.max_pool2d(-images, 3, stride=1, padding=1))
