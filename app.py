@@ -6,11 +6,12 @@ Run with `streamlit run app.py`. This file only assembles the page; see mnistdem
 import streamlit as st
 
 from mnistdemo.data import DataError
-from mnistdemo.ui import data_tab, draw_tab, live, sidebar, state, test_tab
+from mnistdemo.ui import data_tab, draw_tab, live, shared, sidebar, state, test_tab
 
 TABS = ["Train", "Test digits", "Draw", "Data"]
 
 st.set_page_config(page_title="mnistdemo: watch a network learn digits", page_icon="✍️", layout="wide")
+shared.still_progress_bars()
 
 try:
     mnist = state.data()

@@ -9,6 +9,7 @@ by itself after `abandon_after_s`.
 from __future__ import annotations
 
 import copy
+import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -24,6 +25,17 @@ from .training import BatchReport, EpochResult, TrainConfig, Trainer
 PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
 ABANDON_AFTER_S = 90.0  # hidden browser tabs still poll at least once a minute
 SLOT_POLL_S = 0.1  # how soon a run waiting for a training slot notices Stop
+GIL_SWITCH_INTERVAL_S = 0.001  # Python's default is 0.005
+
+
+def favour_training_threads() -> None:
+    """Make this process hand the GIL back to a training thread sooner (process-wide).
+
+    A training thread releases the GIL inside every torch op and needs it again right after; while
+    another thread builds a web page, Python's default 5 ms switch interval keeps it waiting up to
+    5 ms each time. At 1 ms the app's training waited about a quarter less (README, "Speed of the app").
+    """
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
 class JobState(str, Enum):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 import threading
 import time
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from mnistdemo import jobs
 from mnistdemo.jobs import JobState, TrainingJob
 from mnistdemo.training import TrainConfig, Trainer
 
@@ -123,3 +125,12 @@ def test_invalid_settings_are_refused_before_any_thread_starts(synthetic_data):
     with pytest.raises(ValueError, match="learning rate"):
         job.start(TrainConfig(lr=0))
     assert not job.is_running()
+
+
+def test_favour_training_threads_shortens_the_gil_switch_interval():
+    before = sys.getswitchinterval()
+    try:
+        jobs.favour_training_threads()
+        assert sys.getswitchinterval() == pytest.approx(jobs.GIL_SWITCH_INTERVAL_S)
+    finally:
+        sys.setswitchinterval(before)

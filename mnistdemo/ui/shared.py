@@ -13,6 +13,15 @@ from . import state
 
 PLOTLY_CONFIG = {"displayModeBar": False}  # no toolbar over the charts on a projected screen
 
+# Streamlit animates every change of a progress bar's width. During a run both bars change at every
+# poll, and in headless Chromium on 2 cores each animation cost the browser about 0.1 CPU-s, taken
+# from the training beside it (see README, "Speed of the app"). The bars jump to the new value instead.
+STILL_PROGRESS_BARS_CSS = "<style>[data-testid='stProgress'] * { transition: none !important; animation: none !important; }</style>"
+
+
+def still_progress_bars() -> None:
+    st.html(STILL_PROGRESS_BARS_CSS)  # style only: Streamlit gives it no space on the page
+
 
 def show_notice(notice: Notice) -> None:
     {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}[notice.kind](notice.text)

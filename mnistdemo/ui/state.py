@@ -15,7 +15,7 @@ import streamlit as st
 
 from ..data import MnistData, load_mnist, resolve_data_dir
 from ..gallery import PredictionCache
-from ..jobs import TrainingJob
+from ..jobs import TrainingJob, favour_training_threads
 from ..training import TrainConfig, default_device, use_one_cpu_thread
 
 MAX_CONCURRENT_RUNS = 2  # a 2-core machine trains two models at about full speed each
@@ -58,6 +58,7 @@ def job(mnist: MnistData) -> TrainingJob:
     """This session's training job, created on first use with the sidebar's settings."""
     if "job" not in st.session_state:
         use_one_cpu_thread(default_device())
+        favour_training_threads()
         st.session_state.job = TrainingJob(mnist, chosen_config(), slots=training_slots())
     return st.session_state.job
 
