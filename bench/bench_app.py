@@ -153,6 +153,29 @@ class CpuMeter:
         }
 
 
+def idle_share(seconds: float = 2.0) -> float:
+    """Share of all CPUs idle over the next `seconds` (/proc/stat)."""
+
+    def read() -> tuple[int, int]:
+        ticks = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        return ticks[3] + ticks[4], sum(ticks)  # idle + iowait, all
+
+    idle_before, total_before = read()
+    time.sleep(seconds)
+    idle_after, total_after = read()
+    return (idle_after - idle_before) / max(1, total_after - total_before)
+
+
+def wait_for_idle_cpus(limit_s: float = 60.0, idle: float = 0.9) -> bool:
+    """Wait until the machine is quiet (another tenant's burst would land on one side only); False
+    when it did not get quiet within `limit_s`."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if idle_share() >= idle:
+            return True
+    return False
+
+
 def children_cpu_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -279,8 +302,12 @@ def main(argv: list[str] | None = None) -> int:
         cli_runs, app_runs = [], []
         for round_ in range(1, args.rounds + 1):
             print(f"training round {round_} of {args.rounds}: CLI…", file=sys.stderr)
+            if not wait_for_idle_cpus():
+                print("  (the machine did not get quiet)", file=sys.stderr)
             cli_runs.append(train_cli(data_dir))
             print(f"training round {round_} of {args.rounds}: app…", file=sys.stderr)
+            if not wait_for_idle_cpus():
+                print("  (the machine did not get quiet)", file=sys.stderr)
             run, page = train_in_app(browser, app.url, meter)
             app_runs.append(run)
             print(f"  {run.notice}", file=sys.stderr)

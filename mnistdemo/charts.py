@@ -54,7 +54,6 @@ def _figure(
         # below the axis title: beside the chart's title it overlaps it on narrow screens
         "legend": {"orientation": "h", "yanchor": "top", "y": -0.28, "xanchor": "center", "x": 0.5},
         "hoverlabel": {"font": {"size": FONT_SIZE}},
-        "uirevision": "keep",  # a zoom the viewer chose survives the live updates
         "xaxis": {**axis, "title": {"text": x_title}, **(x_axis or {})},
         "yaxis": {**axis, "title": {"text": y_title}, **(y_axis or {})},
         "annotations": list(annotations),
