@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 FONT_SIZE = 18
 CHART_HEIGHT = 460
 LOSS_SMOOTHING_WINDOW = 20  # batches in the running mean of the batch loss
+CAP_LABEL_GAP = 0.06  # probability units between the ceiling line and its label: room for the bar labels
 MAX_BATCH_POINTS = 300  # a smoothed curve needs no more, and the page redraws it every poll
 
 BLUE = "#1f5fbf"
@@ -175,9 +176,10 @@ def probability_chart(
     if cap is not None:
         shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": cap, "y1": cap,
                        "line": {"dash": "dash", "color": RED, "width": 2}})  # fmt: skip
-        # above the plot, where no bar or bar label can be
-        annotations.append({"text": f"- - - ceiling of this model: e/(e+9) ≈ {cap:.2f}", "showarrow": False,
-                            "xref": "paper", "x": 0, "xanchor": "left", "yref": "paper", "y": 1.0, "yanchor": "bottom",
+        # just above the line, clear of the bar labels (no bar passes the cap); short enough for the
+        # narrow chart beside a test digit
+        annotations.append({"text": f"ceiling e/(e+9) ≈ {cap:.2f}", "showarrow": False, "xref": "paper", "x": 1,
+                            "xanchor": "right", "yref": "y", "y": cap + CAP_LABEL_GAP, "yanchor": "bottom",
                             "font": {"size": FONT_SIZE - 2, "color": RED}})  # fmt: skip
     return _figure(
         [bars], title, "digit", "probability", x_axis={"type": "category"}, y_axis={"range": [0, 1.08], "dtick": 0.2},
