@@ -9,8 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
 from .jobs import JobSnapshot, JobState
 from .training import TrainConfig
 
@@ -55,13 +53,21 @@ def model_status(snapshot: JobSnapshot) -> str:
 
 
 def epoch_mean_loss(batch_losses: Sequence[tuple[float, float]], epoch: int) -> float | None:
-    """Mean loss of the batches trained so far in `epoch` (1-based), or None before its first batch."""
-    if not batch_losses or epoch < 1:
+    """Mean loss of the batches trained so far in `epoch` (1-based), or None before its first batch.
+
+    `batch_losses` are in training order, so only the batches from the end back to `epoch` are read:
+    the page asks at every poll, and a long run has tens of thousands of batches.
+    """
+    if epoch < 1:
         return None
-    points = np.asarray(batch_losses, dtype=np.float64)
-    # a batch at fractional epoch x belongs to epoch ceil(x): the last batch of epoch 1 sits at 1.0
-    in_epoch = (points[:, 0] > epoch - 1) & (points[:, 0] <= epoch)
-    return float(points[in_epoch, 1].mean()) if in_epoch.any() else None
+    losses = []
+    for x, loss in reversed(batch_losses):
+        # a batch at fractional epoch x belongs to epoch ceil(x): the last batch of epoch 1 sits at 1.0
+        if x <= epoch - 1:
+            break
+        if x <= epoch:
+            losses.append(loss)
+    return sum(losses) / len(losses) if losses else None
 
 
 def progress_label(snapshot: JobSnapshot) -> str:
