@@ -6,12 +6,18 @@ Run with `streamlit run app.py`. This file only assembles the page; see mnistdem
 import streamlit as st
 
 from mnistdemo.data import DataError
-from mnistdemo.ui import data_tab, draw_tab, live, shared, sidebar, state, test_tab
+from mnistdemo.jobs import favour_training_threads
+from mnistdemo.training import default_device, use_one_cpu_thread
+from mnistdemo.ui import data_tab, draw_tab, live, sidebar, state, style, test_tab
 
 TABS = ["Train", "Test digits", "Draw", "Data"]
 
+# Process-wide, for every session's training thread: one CPU thread each, the GIL handed over sooner.
+use_one_cpu_thread(default_device())
+favour_training_threads()
+
 st.set_page_config(page_title="mnistdemo: watch a network learn digits", page_icon="✍️", layout="wide")
-shared.still_progress_bars()
+style.apply()
 
 try:
     mnist = state.data()

@@ -30,8 +30,9 @@ from pathlib import Path
 
 from playwright.sync_api import expect
 
+from harness.browser import BAR_VALUES_JS, CANVAS_SCOPE_JS, REPO, chromium, draw_stroke, streamlit_server
+from harness.cpu import cpu_by_process, process_tree, wait_for_idle_cpus
 from mnistdemo.data import load_mnist, resolve_data_dir
-from tests.browser import BAR_VALUES_JS, CANVAS_SCOPE_JS, REPO, chromium, draw_stroke, streamlit_server
 
 OUT = REPO / "bench" / "out"
 VIEWPORT = {"width": 1400, "height": 900}
@@ -43,9 +44,12 @@ STROKES = [
     [(140, 50), (140, 230)],  # 1
     [(80, 60), (200, 60), (120, 230)],  # 7
     [(90, 50), (90, 150), (200, 150), (200, 50), (200, 230)],  # 4
-    [(140 + 60 * s, 140 + 90 * c) for s, c in [(0, -1), (0.7, -0.7), (1, 0), (0.7, 0.7), (0, 1), (-0.7, 0.7), (-1, 0), (-0.7, -0.7), (0, -1)]],  # 0
+    [
+        (140 + 60 * s, 140 + 90 * c)
+        for s, c in [(0, -1), (0.7, -0.7), (1, 0), (0.7, 0.7), (0, 1), (-0.7, 0.7), (-1, 0), (-0.7, -0.7), (0, -1)]
+    ],  # 0
     [(80, 90), (140, 50), (200, 90), (80, 230), (210, 230)],  # 2
-]  # fmt: skip
+]
 
 # Installed in a page once: when the pen goes down on the canvas, remember the chart beside it; when
 # it comes up, note the time and watch (DOM mutations, and every animation frame) until that chart's
@@ -108,31 +112,6 @@ def median(values: list[float]) -> float:
 # --- CPU accounting (Linux /proc): who used the two cores while something was timed ---------------
 
 
-def cpu_by_process() -> dict[int, tuple[int, float]]:
-    """pid -> (parent pid, CPU seconds used so far) for every process."""
-    tick = os.sysconf("SC_CLK_TCK")
-    processes = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:  # it just ended
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (name) "; fields[1] is the parent, 11 and 12 user and system time
-        processes[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
-    return processes
-
-
-def process_tree(processes: dict[int, tuple[int, float]], root: int) -> set[int]:
-    tree, grew = {root}, True
-    while grew:
-        children = {pid for pid, (parent, _) in processes.items() if parent in tree} - tree
-        tree |= children
-        grew = bool(children)
-    return tree
-
-
 class CpuMeter:
     """CPU seconds used by the app's server, the floor's server and the browser between start and stop."""
 
@@ -149,31 +128,9 @@ class CpuMeter:
         servers = set().union(*groups.values())
         groups["browser"] = process_tree(after, os.getpid()) - servers - {os.getpid()}
         return {
-            name: sum(after[pid][1] - self.before.get(pid, (0, 0.0))[1] for pid in pids) for name, pids in groups.items()
+            name: sum(after[pid][1] - self.before.get(pid, (0, 0.0))[1] for pid in pids)
+            for name, pids in groups.items()
         }
-
-
-def idle_share(seconds: float = 2.0) -> float:
-    """Share of all CPUs idle over the next `seconds` (/proc/stat)."""
-
-    def read() -> tuple[int, int]:
-        ticks = [int(value) for value in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        return ticks[3] + ticks[4], sum(ticks)  # idle + iowait, all
-
-    idle_before, total_before = read()
-    time.sleep(seconds)
-    idle_after, total_after = read()
-    return (idle_after - idle_before) / max(1, total_after - total_before)
-
-
-def wait_for_idle_cpus(limit_s: float = 60.0, idle: float = 0.9) -> bool:
-    """Wait until the machine is quiet (another tenant's burst would land on one side only); False
-    when it did not get quiet within `limit_s`."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if idle_share() >= idle:
-            return True
-    return False
 
 
 def children_cpu_seconds() -> float:
@@ -205,8 +162,11 @@ def train_cli(data_dir: Path) -> CliRun:
     cpu_before, started = children_cpu_seconds(), time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "mnistdemo", "train", "--json", "--data-dir", str(data_dir)],
-        cwd=REPO, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     wall = time.perf_counter() - started
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["epoch"] == 30, summary
@@ -279,14 +239,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=2, help="training runs each of the CLI and the app")
     parser.add_argument("--strokes", type=int, default=10, help="strokes timed on each page")
     parser.add_argument("--loads", type=int, default=5, help="page loads timed for each page, after one cold load")
-    parser.add_argument("--screenshot", type=Path, help="also save the app after training here (e.g. docs/screenshot.png)")
+    parser.add_argument(
+        "--screenshot", type=Path, help="also save the app after training here (e.g. docs/screenshot.png)"
+    )
     args = parser.parse_args(argv)
     data_dir = resolve_data_dir(args.data_dir)
     load_mnist(data_dir)  # fail now, with the CLI's message, when the data is missing
     OUT.mkdir(parents=True, exist_ok=True)
 
     with (
-        streamlit_server(REPO / "app.py", data_dir, log_path=OUT / "app.log") as app,
+        streamlit_server(data_dir=data_dir, log_path=OUT / "app.log") as app,
         streamlit_server(REPO / "bench" / "floor_canvas_app.py", log_path=OUT / "floor.log") as floor,
         chromium() as browser,
     ):
@@ -337,24 +299,65 @@ def main(argv: list[str] | None = None) -> int:
 
     cli_trainer = median([run.trainer_s for run in cli_runs])
     app_wall = median([run.wall_s for run in app_runs])
-    print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end, OMP_WAIT_POLICY "
-          f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; medians of {args.rounds} training runs, {args.strokes} strokes "
-          f"and {args.loads} warm page loads per page\n")  # fmt: skip
+    print(
+        f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f} at the end, OMP_WAIT_POLICY "
+        f"{os.environ.get('OMP_WAIT_POLICY', 'unset')}; medians of {args.rounds} training runs, {args.strokes} strokes "
+        f"and {args.loads} warm page loads per page\n"
+    )
     print("| measure | app (s) | baseline (s) | ratio | target |")
     print("|---|---|---|---|---|")
-    print(row("30 seed epochs: app, Train click → 'finished' on screen; CLI, trainer time", app_wall, cli_trainer, "≤ 1.3×"))
-    print(row("30 seed epochs: app's reported training time (whole s); CLI, trainer time", median([r.reported_s for r in app_runs]), cli_trainer))  # fmt: skip
-    print(row("30 seed epochs: app, click → 'finished'; CLI, whole process", app_wall, median([r.wall_s for r in cli_runs])))
-    print(row("stroke released → bar chart updated: app Draw tab; floor page", median(app_strokes), median(floor_strokes), "≤ 1.2×"))  # fmt: skip
-    print(row("page load → first content (app: Train button; floor: canvas)", median([a for a, _ in app_loads]), median([f for f, _ in floor_loads])))  # fmt: skip
+    print(
+        row(
+            "30 seed epochs: app, Train click → 'finished' on screen; CLI, trainer time",
+            app_wall,
+            cli_trainer,
+            "≤ 1.3×",
+        )
+    )
+    print(
+        row(
+            "30 seed epochs: app's reported training time (whole s); CLI, trainer time",
+            median([r.reported_s for r in app_runs]),
+            cli_trainer,
+        )
+    )
+    print(
+        row(
+            "30 seed epochs: app, click → 'finished'; CLI, whole process",
+            app_wall,
+            median([r.wall_s for r in cli_runs]),
+        )
+    )
+    print(
+        row(
+            "stroke released → bar chart updated: app Draw tab; floor page",
+            median(app_strokes),
+            median(floor_strokes),
+            "≤ 1.2×",
+        )
+    )
+    print(
+        row(
+            "page load → first content (app: Train button; floor: canvas)",
+            median([a for a, _ in app_loads]),
+            median([f for f, _ in floor_loads]),
+        )
+    )
     print(row("page load → first chart drawn", median([a for _, a in app_loads]), median([f for _, f in floor_loads])))
     print(row("cold first load → first content (the app loads MNIST)", cold_app[0], cold_floor[0]))
     print(f"\nCPU seconds used while training ({os.cpu_count()} CPUs):")
-    for number, (cli, app_run) in enumerate(zip(cli_runs, app_runs), start=1):
-        print(f"  round {number}: CLI process {cli.cpu_s:.1f} in {cli.wall_s:.1f} s (test {cli.test_acc:.2f} %); during the app's "
-              f"{app_run.wall_s:.1f} s: " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in app_run.cpu_s.items()))  # fmt: skip
-    print(f"CPU seconds per stroke, clearing before it included: app server {stroke_cpu['app server'] / args.strokes:.2f}, "
-          f"floor server {stroke_cpu['floor server'] / args.strokes:.2f}, browser {stroke_cpu['browser'] / (2 * args.strokes):.2f}")  # fmt: skip
+    for number, (cli, app_run) in enumerate(zip(cli_runs, app_runs, strict=True), start=1):
+        print(
+            f"  round {number}: CLI process {cli.cpu_s:.1f} in {cli.wall_s:.1f} s (test {cli.test_acc:.2f} %); "
+            f"during the app's {app_run.wall_s:.1f} s: "
+            + ", ".join(f"{name} {seconds:.1f}" for name, seconds in app_run.cpu_s.items())
+        )
+    print(
+        "CPU seconds per stroke, clearing before it included: "
+        f"app server {stroke_cpu['app server'] / args.strokes:.2f}, "
+        f"floor server {stroke_cpu['floor server'] / args.strokes:.2f}, "
+        f"browser {stroke_cpu['browser'] / (2 * args.strokes):.2f}"
+    )
     print("\nraw seconds:")
     print(f"  CLI trainer / process: {[f'{r.trainer_s:.2f}/{r.wall_s:.2f}' for r in cli_runs]}")
     print(f"  app click → finished / reported: {[f'{r.wall_s:.2f}/{r.reported_s:.0f}' for r in app_runs]}")

@@ -28,9 +28,10 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 from torchvision import datasets, transforms
 
+from mnistdemo.config import TrainConfig
 from mnistdemo.data import DataError, load_mnist, resolve_data_dir
 from mnistdemo.models import build_model
-from mnistdemo.training import TrainConfig, Trainer, default_device
+from mnistdemo.training import Trainer, default_device
 
 TARGET_SPEEDUP = 20
 TARGET_SEED_RUN_S = 15
@@ -90,15 +91,16 @@ def time_trainer(data, epochs: int, seed: int, threads: int, device: torch.devic
 
 def table(tutorial: Timing, ours: list[Timing]) -> str:
     rows = [
-        "| engine | device | torch threads | epochs timed | s / epoch | 30 epochs (s) | test acc after (%) | speed-up |",
+        "| engine | device | torch threads | epochs timed | s / epoch | 30 epochs (s) | test acc after (%) "
+        "| speed-up |",
         "|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for timing in [tutorial, *ours]:
         speedup = tutorial.seconds_per_epoch / timing.seconds_per_epoch
         thirty = f"{30 * timing.seconds_per_epoch:.1f}" + (" (estimate)" if timing.epochs < 30 else "")
         rows.append(
-            f"| {timing.engine} | {timing.device} | {timing.threads} | {timing.epochs} | {timing.seconds_per_epoch:.3f} "
-            f"| {thirty} | {timing.test_acc:.2f} | {speedup:.1f}x |"
+            f"| {timing.engine} | {timing.device} | {timing.threads} | {timing.epochs} "
+            f"| {timing.seconds_per_epoch:.3f} | {thirty} | {timing.test_acc:.2f} | {speedup:.1f}x |"
         )
     return "\n".join(rows)
 
@@ -128,16 +130,20 @@ def main() -> int:
     torch.set_num_threads(default_threads)
 
     print("# Training speed: tutorial loop vs mnistdemo, seed model, batch 256, Adam 3e-4\n")
-    print(f"CPU cores {os.cpu_count()}, torch's default threads {default_threads}, "
-          f"load average {os.getloadavg()[0]:.1f} at the end; load_mnist took {load_s:.1f} s (once).\n")
+    print(
+        f"CPU cores {os.cpu_count()}, torch's default threads {default_threads}, "
+        f"load average {os.getloadavg()[0]:.1f} at the end; load_mnist took {load_s:.1f} s (once).\n"
+    )
     print(table(tutorial, ours))
     best = min(ours, key=lambda t: t.seconds_per_epoch)
     speedup = tutorial.seconds_per_epoch / best.seconds_per_epoch
-    print(f"\nBest of ours: {best.threads} thread(s), {speedup:.1f}x the tutorial per epoch "
-          f"(target >= {TARGET_SPEEDUP}x: {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); "
-          f"{best.epochs} epochs in {best.epochs * best.seconds_per_epoch:.1f} s "
-          f"(target for 30: <= {TARGET_SEED_RUN_S} s: "
-          f"{'met' if 30 * best.seconds_per_epoch <= TARGET_SEED_RUN_S else 'NOT met'}).")
+    print(
+        f"\nBest of ours: {best.threads} thread(s), {speedup:.1f}x the tutorial per epoch "
+        f"(target >= {TARGET_SPEEDUP}x: {'met' if speedup >= TARGET_SPEEDUP else 'NOT met'}); "
+        f"{best.epochs} epochs in {best.epochs * best.seconds_per_epoch:.1f} s "
+        f"(target for 30: <= {TARGET_SEED_RUN_S} s: "
+        f"{'met' if 30 * best.seconds_per_epoch <= TARGET_SEED_RUN_S else 'NOT met'})."
+    )
     return 0
 
 

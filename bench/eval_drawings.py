@@ -1,6 +1,6 @@
 """How well do models read canvas drawings? (issue 4)
 
-Synthetic drawings of MNIST *test* digits (bench/drawings.py: each digit's skeleton re-drawn with a
+Synthetic drawings of MNIST *test* digits (harness/drawings.py: each digit's skeleton re-drawn with a
 round pen of random width at a random size and place on the 280×280 canvas; "mouse" also rotated,
 sheared, stretched and wobbly) are read two ways: shrunk to 28×28 as they are (what most demos do),
 and through `mnistdemo.canvas_to_mnist`. Each preset is trained with the project's Trainer and its
@@ -22,13 +22,13 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from harness.drawings import STYLES, iter_drawings, naive_resize
+from mnistdemo.config import TrainConfig
 from mnistdemo.data import load_mnist
 from mnistdemo.drawing import canvas_to_mnist
 from mnistdemo.inference import predict_proba
-from mnistdemo.models import MODEL_NAMES
-from mnistdemo.training import TrainConfig, Trainer, use_one_cpu_thread
-
-from .drawings import STYLES, iter_drawings, naive_resize
+from mnistdemo.models import PRESETS
+from mnistdemo.training import Trainer, use_one_cpu_thread
 
 
 @dataclass
@@ -68,7 +68,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--count", type=int, default=2000, help="drawings per style")
     parser.add_argument("--seed", type=int, default=0, help="picks the digits, draws them, seeds training")
-    parser.add_argument("--models", nargs="+", choices=MODEL_NAMES, default=list(MODEL_NAMES))
+    parser.add_argument("--models", nargs="+", choices=PRESETS, default=list(PRESETS))
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
     args = parser.parse_args()
 
@@ -78,9 +78,12 @@ def main() -> None:
     digits, labels = data.test_images[pick].numpy(), data.test_labels[pick].numpy()
     started = time.perf_counter()
     sets = {style: make_set(digits, style, args.seed) for style in STYLES}
-    print(f"{args.count} drawings per style from MNIST test digits (seed {args.seed}), drawn and prepared in "
-          f"{time.perf_counter() - started:.0f} s; rejected by canvas_to_mnist: "
-          + ", ".join(f"{name} {drawing_set.rejected}" for name, drawing_set in sets.items()), flush=True)
+    print(
+        f"{args.count} drawings per style from MNIST test digits (seed {args.seed}), drawn and prepared in "
+        f"{time.perf_counter() - started:.0f} s; rejected by canvas_to_mnist: "
+        + ", ".join(f"{name} {drawing_set.rejected}" for name, drawing_set in sets.items()),
+        flush=True,
+    )
 
     header = ["model", "augment", "epochs", "train s", "× seed time", "MNIST test", "same digits"]
     for style in STYLES:
@@ -94,12 +97,20 @@ def main() -> None:
             final = trainer.run()[-1]
             seed_time = seed_time or (final.elapsed_s if model == "seed" else None)
             trained = trainer.model
-            row = [model, "yes" if augment else "no", str(final.epoch), f"{final.elapsed_s:.0f}",
-                   f"{final.elapsed_s / seed_time:.1f}" if seed_time else "–",
-                   f"{final.test_acc:.2f}", f"{accuracy(trained, digits, labels):.2f}"]
+            row = [
+                model,
+                "yes" if augment else "no",
+                str(final.epoch),
+                f"{final.elapsed_s:.0f}",
+                f"{final.elapsed_s / seed_time:.1f}" if seed_time else "–",
+                f"{final.test_acc:.2f}",
+                f"{accuracy(trained, digits, labels):.2f}",
+            ]
             for drawing_set in sets.values():
-                row += [f"{accuracy(trained, drawing_set.naive, labels):.2f}",
-                        f"{prepared_accuracy(trained, drawing_set, labels):.2f}"]
+                row += [
+                    f"{accuracy(trained, drawing_set.naive, labels):.2f}",
+                    f"{prepared_accuracy(trained, drawing_set, labels):.2f}",
+                ]
             rows.append(row)
             print(" | ".join(row), flush=True)
 

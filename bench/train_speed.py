@@ -16,8 +16,9 @@ import statistics
 
 import torch
 
+from mnistdemo.config import TrainConfig
 from mnistdemo.data import load_mnist
-from mnistdemo.training import EpochResult, TrainConfig, Trainer, use_one_cpu_thread
+from mnistdemo.training import EpochResult, Trainer, use_one_cpu_thread
 
 TARGET = 98.5
 RUNS = {
@@ -47,15 +48,20 @@ def main() -> None:
             trainer = Trainer(data, config, torch.device("cpu"))
             last[name] = trainer.run()
             times[name].append(last[name][-1].elapsed_s)
-            print(f"round {round_number}: {name}: {last[name][-1].elapsed_s:.1f} s, test {last[name][-1].test_acc:.2f}%", flush=True)
+            print(
+                f"round {round_number}: {name}: {last[name][-1].elapsed_s:.1f} s, test {last[name][-1].test_acc:.2f}%",
+                flush=True,
+            )
 
     print()
     print(f"| preset | epochs | batch | lr | test accuracy | first ≥ {TARGET}% | fastest | median | fastest × seed's |")
     print("|---|---|---|---|---|---|---|---|---|")
     for name, config in RUNS.items():
-        print(f"| {name} | {config.epochs} | {config.batch_size} | {config.lr:g} | {last[name][-1].test_acc:.2f}% "
-              f"| {first_at_target(last[name])} | {min(times[name]):.1f} s | {statistics.median(times[name]):.1f} s "
-              f"| {min(times[name]) / min(times['seed']):.1f} |")
+        print(
+            f"| {name} | {config.epochs} | {config.batch_size} | {config.lr:g} | {last[name][-1].test_acc:.2f}% "
+            f"| {first_at_target(last[name])} | {min(times[name]):.1f} s | {statistics.median(times[name]):.1f} s "
+            f"| {min(times[name]) / min(times['seed']):.1f} |"
+        )
 
 
 if __name__ == "__main__":

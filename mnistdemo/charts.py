@@ -37,8 +37,15 @@ class EpochPoint(Protocol):
 
 
 def _figure(
-    traces: list, title: str, x_title: str, y_title: str, x_axis: dict | None = None, y_axis: dict | None = None,
-    annotations: Sequence[dict] = (), shapes: Sequence[dict] = (), showlegend: bool = True,
+    traces: list,
+    title: str,
+    x_title: str,
+    y_title: str,
+    x_axis: dict | None = None,
+    y_axis: dict | None = None,
+    annotations: Sequence[dict] = (),
+    shapes: Sequence[dict] = (),
+    showlegend: bool = True,
 ) -> go.Figure:
     """One figure in one constructor call: plotly's later `update_*` calls and its templates each
     cost more than building the whole chart, and the page rebuilds the charts on every poll."""
@@ -64,8 +71,15 @@ def _figure(
 
 
 def _placeholder(text: str) -> dict:
-    return {"text": text, "showarrow": False, "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5,
-            "font": {"size": FONT_SIZE, "color": GREY}}  # fmt: skip
+    return {
+        "text": text,
+        "showarrow": False,
+        "xref": "paper",
+        "yref": "paper",
+        "x": 0.5,
+        "y": 0.5,
+        "font": {"size": FONT_SIZE, "color": GREY},
+    }
 
 
 def _epoch_ticks(last_epoch: float) -> dict:
@@ -74,16 +88,16 @@ def _epoch_ticks(last_epoch: float) -> dict:
 
 
 def smooth_batch_losses(
-    batch_losses: Sequence[tuple[float, float]],
+    batch_losses: np.ndarray,
     window: int = LOSS_SMOOTHING_WINDOW,
     max_points: int = MAX_BATCH_POINTS,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(fractional epoch, loss) pairs -> x and the mean loss of the last `window` batches (fewer at
+    """(fractional epoch, loss) rows (N, 2) -> x and the mean loss of the last `window` batches (fewer at
     the start, so the curve begins where training began), thinned to `max_points`, keeping the last
     point so that the curve always reaches the batch just trained."""
-    if not batch_losses:
+    points = np.asarray(batch_losses, dtype=np.float64).reshape(-1, 2)
+    if not len(points):
         return np.empty(0), np.empty(0)
-    points = np.asarray(batch_losses, dtype=np.float64)
     x, losses = points[:, 0], points[:, 1]
     totals = np.concatenate([[0.0], np.cumsum(losses)])
     ends = np.arange(1, len(losses) + 1)
@@ -95,28 +109,40 @@ def smooth_batch_losses(
     return x, smoothed
 
 
-def loss_chart(history: Sequence[EpochPoint], batch_losses: Sequence[tuple[float, float]]) -> go.Figure:
+def loss_chart(history: Sequence[EpochPoint], batch_losses: np.ndarray) -> go.Figure:
     """Loss against epochs: the smoothed loss of every batch, and the whole training set's mean loss
     after each epoch. The batch curve fills the first epoch, before any epoch has finished."""
     batch_x, batch_y = smooth_batch_losses(batch_losses)
     epochs = [result.epoch for result in history]
     traces = [
         go.Scatter(
-            x=batch_x, y=batch_y, name="per batch (smoothed)", mode="lines", line={"color": GREY, "width": 2},
+            x=batch_x,
+            y=batch_y,
+            name="per batch (smoothed)",
+            mode="lines",
+            line={"color": GREY, "width": 2},
             hovertemplate="epoch %{x:.2f}<br>batch loss %{y:.4f}<extra></extra>",
         ),
         go.Scatter(
-            x=epochs, y=[result.loss for result in history], name="per epoch (training set)", mode="lines+markers",
-            line={"color": BLUE, "width": 3}, marker={"size": 9},
+            x=epochs,
+            y=[result.loss for result in history],
+            name="per epoch (training set)",
+            mode="lines+markers",
+            line={"color": BLUE, "width": 3},
+            marker={"size": 9},
             hovertemplate="epoch %{x}<br>mean loss %{y:.4f}<extra></extra>",
         ),
-    ]  # fmt: skip
+    ]
     last_epoch = max(epochs + batch_x.tolist(), default=0.0)
     empty = not len(batch_x) and not history
     return _figure(
-        traces, "Loss", "epoch", "cross-entropy loss", x_axis=_epoch_ticks(last_epoch),
+        traces,
+        "Loss",
+        "epoch",
+        "cross-entropy loss",
+        x_axis=_epoch_ticks(last_epoch),
         annotations=[_placeholder("Press Train: the loss appears here")] if empty else [],
-    )  # fmt: skip
+    )
 
 
 def accuracy_chart(history: Sequence[EpochPoint]) -> go.Figure:
@@ -124,20 +150,30 @@ def accuracy_chart(history: Sequence[EpochPoint]) -> go.Figure:
     epochs = [result.epoch for result in history]
     traces = [
         go.Scatter(
-            x=epochs, y=values, name=name, mode="lines+markers", line={"color": color, "width": 3}, marker={"size": 9},
+            x=epochs,
+            y=values,
+            name=name,
+            mode="lines+markers",
+            line={"color": color, "width": 3},
+            marker={"size": 9},
             hovertemplate=f"epoch %{{x}}<br>{name} accuracy %{{y:.2f}} %<extra></extra>",
         )
         for name, values, color in (
             ("train", [result.train_acc for result in history], ORANGE),
             ("test", [result.test_acc for result in history], BLUE),
         )
-    ]  # fmt: skip
+    ]
     if history:
         return _figure(traces, "Accuracy", "epoch", "accuracy (%)", x_axis=_epoch_ticks(max(epochs)))
     return _figure(
-        traces, "Accuracy", "epoch", "accuracy (%)", x_axis=_epoch_ticks(0), y_axis={"range": [0, 100]},
+        traces,
+        "Accuracy",
+        "epoch",
+        "accuracy (%)",
+        x_axis=_epoch_ticks(0),
+        y_axis={"range": [0, 100]},
         annotations=[_placeholder("Accuracy appears after the first epoch")],
-    )  # fmt: skip
+    )
 
 
 def bar_colors(probabilities: Sequence[float], true_label: int | None = None) -> list[str]:
@@ -168,20 +204,51 @@ def probability_chart(
     if len(values) != 10:
         raise ValueError(f"need 10 probabilities, one per digit, got {len(values)}")
     bars = go.Bar(
-        x=[str(digit) for digit in range(10)], y=values, marker_color=bar_colors(values, true_label),
-        text=[f"{value:.2f}" for value in values], textposition="outside", cliponaxis=False,
+        x=[str(digit) for digit in range(10)],
+        y=values,
+        marker_color=bar_colors(values, true_label),
+        text=[f"{value:.2f}" for value in values],
+        textposition="outside",
+        cliponaxis=False,
         hovertemplate="digit %{x}<br>probability %{y:.3f}<extra></extra>",
-    )  # fmt: skip
+    )
     shapes, annotations = [], []
     if cap is not None:
-        shapes.append({"type": "line", "xref": "paper", "x0": 0, "x1": 1, "yref": "y", "y0": cap, "y1": cap,
-                       "line": {"dash": "dash", "color": RED, "width": 2}})  # fmt: skip
+        shapes.append(
+            {
+                "type": "line",
+                "xref": "paper",
+                "x0": 0,
+                "x1": 1,
+                "yref": "y",
+                "y0": cap,
+                "y1": cap,
+                "line": {"dash": "dash", "color": RED, "width": 2},
+            }
+        )
         # just above the line, clear of the bar labels (no bar passes the cap); short enough for the
         # narrow chart beside a test digit
-        annotations.append({"text": f"ceiling e/(e+9) ≈ {cap:.2f}", "showarrow": False, "xref": "paper", "x": 1,
-                            "xanchor": "right", "yref": "y", "y": cap + CAP_LABEL_GAP, "yanchor": "bottom",
-                            "font": {"size": FONT_SIZE - 2, "color": RED}})  # fmt: skip
+        annotations.append(
+            {
+                "text": f"ceiling e/(e+9) ≈ {cap:.2f}",
+                "showarrow": False,
+                "xref": "paper",
+                "x": 1,
+                "xanchor": "right",
+                "yref": "y",
+                "y": cap + CAP_LABEL_GAP,
+                "yanchor": "bottom",
+                "font": {"size": FONT_SIZE - 2, "color": RED},
+            }
+        )
     return _figure(
-        [bars], title, "digit", "probability", x_axis={"type": "category"}, y_axis={"range": [0, 1.08], "dtick": 0.2},
-        annotations=annotations, shapes=shapes, showlegend=False,
-    )  # fmt: skip
+        [bars],
+        title,
+        "digit",
+        "probability",
+        x_axis={"type": "category"},
+        y_axis={"range": [0, 1.08], "dtick": 0.2},
+        annotations=annotations,
+        shapes=shapes,
+        showlegend=False,
+    )

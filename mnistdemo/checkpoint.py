@@ -8,8 +8,9 @@ from dataclasses import asdict, fields
 import torch
 from torch import nn
 
+from .config import TrainConfig
 from .models import build_model
-from .training import EpochResult, TrainConfig
+from .training import EpochResult
 
 FORMAT = "mnistdemo-checkpoint/1"
 
@@ -19,6 +20,7 @@ class CheckpointError(Exception):
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: TrainConfig, history: list[EpochResult]) -> None:
+    """The weights, the settings of the run that trained them last, and every epoch's numbers."""
     state = {k: v.detach().cpu() for k, v in model.state_dict().items()}
     torch.save(
         {"format": FORMAT, "config": asdict(config), "history": [r.as_dict() for r in history], "state_dict": state},
@@ -27,7 +29,7 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, config: TrainConf
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[nn.Module, TrainConfig, list[EpochResult]]:
-    """The model (on the CPU, in eval mode), the config that trained it, and its history."""
+    """The model (on the CPU, in eval mode), the config it last trained with, and its history."""
     try:
         saved = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:

@@ -6,17 +6,18 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import asdict
+from typing import Any
 
 import torch
 from tqdm import tqdm
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .config import TrainConfig
 from .data import DataError, import_archives, load_mnist, resolve_data_dir
-from .models import MODEL_DESCRIPTIONS, MODEL_NAMES
-from .training import PRESET_DEFAULTS, EpochResult, TrainConfig, Trainer, default_device, evaluate, use_one_cpu_thread
-
-DEFAULTS = TrainConfig()
+from .models import PRESETS
+from .training import EpochResult, Trainer, default_device, evaluate, use_one_cpu_thread
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -26,24 +27,29 @@ class OneLineErrorParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
-    return value
+def setting(name: str, kind: type) -> Callable[[str], Any]:
+    """An argparse type for TrainConfig's setting `name`: parsed as `kind`, checked against its limits."""
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not {'a whole number' if kind is int else 'a number'}"
+            ) from None
+        try:
+            return TrainConfig.check(name, value)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
-def learning_rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 0 < value <= 10:
-        raise argparse.ArgumentTypeError(f"must be above 0 and at most 10, got {text}")
-    return value
+def preset_defaults(name: str) -> str:
+    """'default: 30, cnn 4': the notebook's value and every preset's own."""
+    usual = getattr(TrainConfig(), name)
+    others = [f"{spec.name} {getattr(spec, name):g}" for spec in PRESETS.values() if getattr(spec, name) != usual]
+    return f"default: {', '.join([f'{usual:g}', *others])}"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,17 +57,21 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=OneLineErrorParser)
 
     train = commands.add_parser("train", help="train a model; defaults are the notebook's")
-    train.add_argument("--epochs", type=positive_int, help=f"default: {DEFAULTS.epochs}, cnn {PRESET_DEFAULTS['cnn']['epochs']}")
-    train.add_argument("--batch-size", type=positive_int, help=f"default: {DEFAULTS.batch_size}, cnn {PRESET_DEFAULTS['cnn']['batch_size']}")
-    train.add_argument("--lr", type=learning_rate, help=f"Adam's learning rate (default: {DEFAULTS.lr:g}, cnn {PRESET_DEFAULTS['cnn']['lr']:g})")
+    train.add_argument("--epochs", type=setting("epochs", int), help=preset_defaults("epochs"))
+    train.add_argument("--batch-size", type=setting("batch_size", int), help=preset_defaults("batch_size"))
+    train.add_argument("--lr", type=setting("lr", float), help=f"Adam's learning rate ({preset_defaults('lr')})")
     train.add_argument(
         "--model",
-        choices=MODEL_NAMES,
-        default=DEFAULTS.model,
-        help="; ".join(f"{name}: {text}" for name, text in MODEL_DESCRIPTIONS.items()),
+        choices=tuple(PRESETS),
+        default=TrainConfig().model,
+        help="; ".join(f"{spec.name}: {spec.description}" for spec in PRESETS.values()),
     )
-    train.add_argument("--augment", action="store_true", help="warp and re-thicken training digits like drawings")
-    train.add_argument("--seed", type=int, default=DEFAULTS.seed, help="random seed (weights, shuffling, augmentation)")
+    train.add_argument(
+        "--augment", action="store_true", default=None, help="warp and re-thicken training digits like drawings"
+    )
+    train.add_argument(
+        "--seed", type=setting("seed", int), help="random seed for weights, shuffling, augmentation (default: 0)"
+    )
     train.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
     train.add_argument("--device", help="cpu, cuda or mps (default: the GPU if there is one)")
     train.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
@@ -100,9 +110,8 @@ def check_writable(path: str) -> None:
 
 
 def train_command(args: argparse.Namespace) -> None:
-    given = {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr}  # None: the preset's default
-    chosen = {name: value for name, value in given.items() if value is not None}
-    config = TrainConfig.for_model(args.model, seed=args.seed, augment=args.augment, **chosen)
+    given = {name: getattr(args, name) for name in TrainConfig.names()}  # None: the preset's usual value
+    config = TrainConfig.for_model(**{name: value for name, value in given.items() if value is not None})
     device = pick_device(args.device)
     use_one_cpu_thread(device)
     if args.save:  # fail before training, not after it, and leave no empty file behind
@@ -115,31 +124,40 @@ def train_command(args: argparse.Namespace) -> None:
         with tqdm(total=config.epochs, unit="epoch", desc=f"{config.model} on {device.type}") as bar:
 
             def show(result: EpochResult) -> None:
-                bar.set_postfix(loss=f"{result.loss:.4f}", train=f"{result.train_acc:.2f}%", test=f"{result.test_acc:.2f}%")
+                bar.set_postfix(
+                    loss=f"{result.loss:.4f}", train=f"{result.train_acc:.2f}%", test=f"{result.test_acc:.2f}%"
+                )
                 bar.update()
 
             results = trainer.run(on_epoch=show)
     final = results[-1]
     if args.save:
-        save_checkpoint(args.save, trainer.model, trainer.checkpoint_config(), trainer.history)
+        save_checkpoint(args.save, trainer.model, trainer.config, trainer.history)
     summary = {"summary": True, **asdict(config), "device": device.type, **final.as_dict(), "saved": args.save}
     if args.json:
         print(json.dumps(summary), flush=True)
     else:
-        print(f"test accuracy {final.test_acc:.2f}% after {final.epoch} epochs in {final.elapsed_s:.1f} s"
-              + (f"; saved {args.save}" if args.save else ""))
+        print(
+            f"test accuracy {final.test_acc:.2f}% after {final.epoch} epochs in {final.elapsed_s:.1f} s"
+            + (f"; saved {args.save}" if args.save else "")
+        )
 
 
 def evaluate_command(args: argparse.Namespace) -> None:
-    model, config, _ = load_checkpoint(args.checkpoint)  # before the data, so a bad file fails at once
+    model, config, history = load_checkpoint(args.checkpoint)  # before the data, so a bad file fails at once
     data = load_mnist(args.data_dir)
     loss, test_acc = evaluate(model, data.test_images, data.test_labels)
-    result = {"checkpoint": args.checkpoint, "model": config.model, "epochs": config.epochs,
-              "test_loss": round(loss, 4), "test_acc": round(test_acc, 2)}
+    result = {
+        "checkpoint": args.checkpoint,
+        "model": config.model,
+        "epochs": len(history),
+        "test_loss": round(loss, 4),
+        "test_acc": round(test_acc, 2),
+    }
     if args.json:
         print(json.dumps(result), flush=True)
     else:
-        print(f"test accuracy {test_acc:.2f}% ({config.model} after {config.epochs} epochs)")
+        print(f"test accuracy {test_acc:.2f}% ({config.model} after {len(history)} epochs)")
 
 
 def data_command(args: argparse.Namespace) -> None:

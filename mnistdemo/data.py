@@ -20,6 +20,7 @@ from torchvision.datasets.utils import check_integrity
 DATA_DIR_ENV = "MNISTDEMO_DATA_DIR"
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "mnistdemo"
 ARCHIVES: dict[str, str] = dict(datasets.MNIST.resources)  # file name -> official md5
+TRAIN_SIZE = 60_000  # digits in MNIST's training split
 
 
 class DataError(Exception):

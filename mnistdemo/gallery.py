@@ -13,11 +13,6 @@ import numpy as np
 PAGE_SIZE = 20  # 4 rows of 5: large enough to read on a wall
 
 
-def predicted_labels(probabilities: np.ndarray) -> np.ndarray:
-    """The top guess for each row of probabilities (N, 10)."""
-    return np.asarray(probabilities).argmax(axis=1)
-
-
 def shown_digits(labels: np.ndarray, predicted: np.ndarray | None = None) -> np.ndarray:
     """Indices of the test digits the grid shows, in test-set order: all of them, or only the
     mistakes when the predictions are given."""
@@ -80,9 +75,3 @@ class PredictionCache:
         if len(missing):
             self._probabilities[missing] = self._predict(self._images[missing])
         return self._probabilities[digits]
-
-
-def top_guess(probabilities: np.ndarray) -> tuple[int, float]:
-    """The most probable digit of one probability vector (10,) and its probability."""
-    digit = int(np.argmax(probabilities))
-    return digit, float(probabilities[digit])

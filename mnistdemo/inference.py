@@ -1,4 +1,4 @@
-"""Inference: what the model thinks of some images."""
+"""Inference: what the model thinks of some images, and its top guesses."""
 
 from __future__ import annotations
 
@@ -19,3 +19,14 @@ def predict_proba(model: nn.Module, images: np.ndarray) -> np.ndarray:
     log_probs = model(torch.from_numpy(array).to(device))
     model.train(was_training)
     return log_probs.exp().cpu().numpy()
+
+
+def predicted_labels(probabilities: np.ndarray) -> np.ndarray:
+    """The top guess for each row of probabilities (N, 10)."""
+    return np.asarray(probabilities).argmax(axis=1)
+
+
+def top_guess(probabilities: np.ndarray) -> tuple[int, float]:
+    """The most probable digit of one probability vector (10,) and its probability."""
+    digit = int(np.argmax(probabilities))
+    return digit, float(probabilities[digit])

@@ -1,9 +1,9 @@
 """Jobs: a Trainer run in a background thread, observed through immutable snapshots.
 
 Made for a web page that re-runs its script on every click: the page starts, stops and resets a
-job and polls `snapshot()`; the thread never calls back into the page. A server-wide semaphore
-limits how many runs train at once, and a run whose page has stopped polling (a closed tab) stops
-by itself after `abandon_after_s`.
+job, polls `snapshot()` and says `heartbeat()`; the thread never calls back into the page. A
+server-wide semaphore limits how many runs train at once, and a run whose page has stopped saying
+it is there (a closed tab) stops by itself after `abandon_after_s`.
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import torch
 
+from .config import TrainConfig
 from .data import MnistData
 from .inference import predict_proba
-from .training import BatchReport, EpochResult, TrainConfig, Trainer
+from .training import BatchReport, EpochResult, Trainer
 
 PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
 ABANDON_AFTER_S = 90.0  # hidden browser tabs still poll at least once a minute
@@ -29,16 +30,37 @@ GIL_SWITCH_INTERVAL_S = 0.001  # Python's default is 0.005
 
 
 def favour_training_threads() -> None:
-    """Make this process hand the GIL back to a training thread sooner (process-wide).
+    """Hand the GIL back to training threads sooner (process-wide; README, "Speed of the app").
 
-    A training thread releases the GIL inside every torch op and needs it again right after; while
-    another thread builds a web page, Python's default 5 ms switch interval keeps it waiting up to
-    5 ms each time. At 1 ms the app's training waited about a quarter less (README, "Speed of the app").
+    A training thread releases the GIL inside every torch op and needs it again right after; the
+    default switch interval keeps it waiting while another thread builds a page. Entry points call this.
     """
     sys.setswitchinterval(GIL_SWITCH_INTERVAL_S)
 
 
-class JobState(str, Enum):
+class LossLog:
+    """(fractional epoch, loss) of every batch, appended by one thread; `view()` hands out read-only
+    views that never change, so a poll copies nothing however long the run."""
+
+    def __init__(self, capacity: int = 1024) -> None:
+        self._rows = np.empty((capacity, 2))
+        self._count = 0
+
+    def append(self, epoch: float, loss: float) -> None:
+        if self._count == len(self._rows):  # grow into a new array: views of the old one stay valid
+            grown = np.empty((max(1024, 2 * len(self._rows)), 2))
+            grown[: self._count] = self._rows[: self._count]
+            self._rows = grown
+        self._rows[self._count] = (epoch, loss)
+        self._count += 1
+
+    def view(self) -> np.ndarray:
+        rows = self._rows[: self._count]
+        rows.flags.writeable = False
+        return rows
+
+
+class JobState(StrEnum):
     IDLE = "idle"  # never run since the last reset
     WAITING = "waiting"  # waiting for a free training slot
     RUNNING = "running"
@@ -52,7 +74,8 @@ class JobSnapshot:
     state: JobState
     config: TrainConfig  # what the current weights were created and last trained with
     history: tuple[EpochResult, ...] = ()
-    batch_losses: tuple[tuple[float, float], ...] = ()  # (fractional epoch, loss) of every batch
+    # (fractional epoch, loss) of every batch, read-only
+    batch_losses: np.ndarray = field(default_factory=lambda: LossLog(capacity=0).view(), compare=False)
     epoch: int = 0  # epoch being trained (1-based), 0 when none
     batch: int = 0
     batches: int = 0
@@ -104,7 +127,7 @@ class TrainingJob:
         self._thread: threading.Thread | None = None
         self._last_seen = time.monotonic()
         self._snapshot = JobSnapshot(JobState.IDLE, self._trainer.config)
-        self._batch_losses: list[tuple[float, float]] = []
+        self._losses = LossLog()
         self._stop_reason = ""
         self._published = copy.deepcopy(self._trainer.model).eval()
         self._published_at = 0.0
@@ -112,10 +135,13 @@ class TrainingJob:
     # --- what the page calls -------------------------------------------------------------------
 
     def snapshot(self) -> JobSnapshot:
-        """The latest state; calling it also tells the job that its page is still open."""
+        """The latest state (immutable: the job replaces it, never changes it)."""
         with self._lock:
-            self._last_seen = time.monotonic()
-            return replace(self._snapshot, batch_losses=tuple(self._batch_losses))
+            return self._snapshot
+
+    def heartbeat(self) -> None:
+        """The page is still open: a run nobody has said this of for `abandon_after_s` stops."""
+        self._last_seen = time.monotonic()
 
     def start(self, config: TrainConfig) -> None:
         """Train `config.epochs` more epochs in the background (ignored while a run is active).
@@ -123,11 +149,10 @@ class TrainingJob:
         Learning rate and batch size apply from this run on; a different model preset or random
         seed starts from new weights.
         """
-        config.validate()
         if self.is_running():
             return
         trainer = self._trainer
-        if (config.model, config.seed) != (trainer.config.model, trainer.config.seed):
+        if trainer.config.needs_new_weights(config):
             self.reset(config)
         else:
             trainer.update(config)
@@ -136,8 +161,13 @@ class TrainingJob:
         with self._lock:
             self._last_seen = time.monotonic()
             self._snapshot = replace(
-                self._snapshot, state=JobState.WAITING, config=trainer.config, run_epochs=config.epochs,
-                run_epochs_done=0, eta_s=None, message="",
+                self._snapshot,
+                state=JobState.WAITING,
+                config=trainer.config,
+                run_epochs=config.epochs,
+                run_epochs_done=0,
+                eta_s=None,
+                message="",
             )
         self._thread = threading.Thread(target=self._run, args=(config.epochs,), daemon=True, name="mnistdemo-training")
         self._thread.start()
@@ -150,11 +180,10 @@ class TrainingJob:
 
     def reset(self, config: TrainConfig) -> None:
         """Stop any run and start over from new random weights."""
-        config.validate()
         self.stop()
         self._trainer.reset(config)
         with self._lock:
-            self._batch_losses = []
+            self._losses = LossLog()
             self._published = copy.deepcopy(self._trainer.model).eval()
             self._snapshot = JobSnapshot(
                 JobState.IDLE, self._trainer.config, weights_version=self._snapshot.weights_version + 1
@@ -213,9 +242,10 @@ class TrainingJob:
         with self._lock:
             snap = self._snapshot
             remaining = (epochs - snap.run_epochs_done) * report.batches - report.batch
-            self._batch_losses.append((report.epoch - 1 + report.batch / report.batches, report.loss))
+            self._losses.append(report.epoch - 1 + report.batch / report.batches, report.loss)
             self._snapshot = replace(
                 snap,
+                batch_losses=self._losses.view(),
                 epoch=report.epoch,
                 batch=report.batch,
                 batches=report.batches,
@@ -246,6 +276,9 @@ class TrainingJob:
         self._publish()
         with self._lock:
             self._snapshot = replace(
-                self._snapshot, state=state, message=message, eta_s=None,
+                self._snapshot,
+                state=state,
+                message=message,
+                eta_s=None,
                 history=tuple(self._trainer.history),
             )

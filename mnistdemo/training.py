@@ -9,54 +9,18 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, replace
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 
 import torch
 import torch.nn.functional as F
 
 from .augment import augment_batch
+from .config import TrainConfig
 from .data import MnistData
-from .models import MODEL_NAMES, build_model
+from .models import build_model
 
-EVAL_CHUNK = 256  # a CNN evaluates about twice as fast in chunks this small (cache-sized) as in 10,000; the MLPs do not mind
-
-
-# Where a preset trains best with other settings than the notebook's: an epoch of the CNN costs
-# tens of the notebook's MLP epochs but teaches far more, with more and larger steps. With these it
-# passes 98.5% on MNIST after 2 epochs (about 40 s on one CPU thread here) and its 4 epochs take
-# about 75 s with augmentation (bench/train_speed.py). The fourth is for drawings: it lifts
-# mouse-drawn digits from about 96.4% to about 97% (bench/eval_drawings.py, README).
-PRESET_DEFAULTS: dict[str, dict] = {"cnn": {"epochs": 4, "batch_size": 64, "lr": 1e-3}}
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Hyperparameters; the defaults are the notebook's (see `for_model` for each preset's)."""
-
-    model: str = "seed"
-    epochs: int = 30
-    batch_size: int = 256
-    lr: float = 3e-4
-    seed: int = 0
-    augment: bool = False
-
-    @classmethod
-    def for_model(cls, model: str, **changes) -> TrainConfig:
-        """A preset's defaults (the notebook's, except as PRESET_DEFAULTS says), with `changes` on top."""
-        return cls(model=model, **{**PRESET_DEFAULTS.get(model, {}), **changes})
-
-    def validate(self) -> TrainConfig:
-        """Return self, or raise ValueError saying which value is wrong and why."""
-        if self.model not in MODEL_NAMES:
-            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODEL_NAMES)}")
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
-        if not 0 < self.lr <= 10:
-            raise ValueError(f"learning rate must be above 0 and at most 10, got {self.lr:g}")
-        return self
+EVAL_CHUNK = 256  # cache-sized chunks: a CNN evaluates them much faster than 10,000 digits at once
 
 
 @dataclass(frozen=True)
@@ -88,11 +52,10 @@ def default_device() -> torch.device:
 
 
 def use_one_cpu_thread(device: torch.device) -> None:
-    """Train on one CPU thread (process-wide), measured in bench/bench_training.py.
+    """Train on one CPU thread (process-wide; README, "Training speed").
 
-    torch's OpenMP workers spin-wait at every parallel op. On a small shared machine (2 cores, with a
-    browser and the web server beside the training) one descheduled worker stalls the others and an
-    epoch takes 10 to 40 times longer; one thread loses little on an idle machine and never stalls.
+    torch's OpenMP workers spin-wait at every parallel op: on a small shared machine one descheduled
+    worker stalls the others, while one thread loses little and never stalls. Entry points call this.
     """
     if device.type == "cpu":
         torch.set_num_threads(1)
@@ -134,7 +97,7 @@ class Trainer:
 
     def reset(self, config: TrainConfig | None = None) -> None:
         """New random weights (from the config's seed), a new optimizer and an empty history."""
-        self.config = (config or self.config).validate()
+        self.config = config or self.config
         self.model = build_model(self.config.model, torch.Generator().manual_seed(self.config.seed)).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=self.config.lr)
         self.generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
@@ -144,10 +107,9 @@ class Trainer:
         self._position = 0  # samples of this epoch already trained on
 
     def update(self, config: TrainConfig) -> None:
-        """Take new hyperparameters for the next batches; a new model preset needs `reset`."""
-        config.validate()
-        if config.model != self.config.model:
-            raise ValueError("a different model needs a reset")
+        """Take new hyperparameters for the next batches; new weights (another preset or seed) need `reset`."""
+        if self.config.needs_new_weights(config):
+            raise ValueError("a different model or seed needs a reset")
         self.config = config
         for group in self.optimizer.param_groups:
             group["lr"] = config.lr
@@ -216,10 +178,8 @@ class Trainer:
         loss, train_acc = evaluate(self.model, self.train_images, self.train_labels)
         _, test_acc = evaluate(self.model, self.test_images, self.test_labels)
         self.elapsed_s += time.perf_counter() - started
-        result = EpochResult(self.epochs_done + 1, round(loss, 4), round(train_acc, 2), round(test_acc, 2), round(self.elapsed_s, 3))
+        result = EpochResult(
+            self.epochs_done + 1, round(loss, 4), round(train_acc, 2), round(test_acc, 2), round(self.elapsed_s, 3)
+        )
         self.history.append(result)
         return result
-
-    def checkpoint_config(self) -> TrainConfig:
-        """The config that describes the weights now: the preset and what trained it."""
-        return replace(self.config, epochs=self.epochs_done)

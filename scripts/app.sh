@@ -8,4 +8,4 @@ data_dir=$(.venv/bin/python -c "from mnistdemo.data import resolve_data_dir, raw
 if [ ! -f "$data_dir/t10k-labels-idx1-ubyte" ] && [ -d ../shared/mnist/MNIST/raw ]; then
   .venv/bin/python -m mnistdemo data --from ../shared/mnist/MNIST/raw
 fi
-exec .venv/bin/streamlit run app.py --browser.gatherUsageStats false "$@"
+exec .venv/bin/streamlit run app.py "$@"

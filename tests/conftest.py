@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from harness.browser import chromium, missing_browser
 from mnistdemo.data import ARCHIVES, import_archives, load_mnist
 
 REPO = Path(__file__).resolve().parents[1]
@@ -29,7 +30,7 @@ def synthetic_digits(count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.arange(count) % 10).astype(np.uint8)
     images = rng.integers(0, 60, size=(count, 28, 28), dtype=np.uint8)
-    for image, label in zip(images, labels):
+    for image, label in zip(images, labels, strict=True):
         image[6:22, 4 + 2 * label] = rng.integers(180, 256)
     return images, labels
 
@@ -50,7 +51,8 @@ def write_mnist_files(
     train_images, train_labels = synthetic_digits(train, seed)
     test_images, test_labels = synthetic_digits(test, seed + 1)
     arrays = [train_images, train_labels, test_images, test_labels]
-    for name, array in zip(ARCHIVES, arrays):  # ARCHIVES is in torchvision's order: train images, labels, test ...
+    # ARCHIVES is in torchvision's order: train images, train labels, test images, test labels
+    for name, array in zip(ARCHIVES, arrays, strict=True):
         if compressed:
             (folder / name).write_bytes(gzip.compress(idx_bytes(array)))
         else:
@@ -118,3 +120,16 @@ def mnist_data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def mnist_data(mnist_data_dir):
     return load_mnist(mnist_data_dir)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium (Debian's), shared by the browser tests; skips where it is missing, except
+    under CI, where that is a failure."""
+    reason = missing_browser()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    with chromium() as browser:
+        yield browser

@@ -19,8 +19,8 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from mnistdemo.config import TrainConfig
 from mnistdemo.jobs import JobState
-from mnistdemo.training import TrainConfig
 from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -252,7 +252,7 @@ def test_choosing_a_model_brings_its_usual_settings(open_app):
 def test_seed_model_explains_its_short_bars_and_offers_the_zoo_model(open_app):
     at = open_app(tab="Test digits")
     assert any("e/(e+9)" in caption for caption in texts(at.caption))
-    at.button(key="use_zoo_test_chart").click().run()
+    at.button(key="use_uncapped_test_chart").click().run()
     assert at.radio(key="model").value == "zoo"
     assert "model seed → zoo" in texts(at.sidebar.warning)[0]
 

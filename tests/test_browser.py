@@ -7,20 +7,18 @@ server's log go to tests/artifacts/ (git-ignored) for a look after a failure.
 
 from __future__ import annotations
 
-import os
+import itertools
 import re
 import time
 
 import numpy as np
 import pytest
 
-from browser import (
+from harness.browser import (
     CANVAS_CHART_JS,
     REPO,
     canvas_chart_values,
-    chromium,
     draw_stroke,
-    missing_browser,
     streamlit_server,
     vertical_stroke,
 )
@@ -53,20 +51,9 @@ PROGRESS_BARS_STILL_JS = """
 
 
 @pytest.fixture(scope="module")
-def browser():
-    reason = missing_browser()
-    if reason:
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    with chromium() as browser:
-        yield browser
-
-
-@pytest.fixture(scope="module")
 def app_url(mnist_data_dir):
     ARTIFACTS.mkdir(exist_ok=True)
-    with streamlit_server(REPO / "app.py", mnist_data_dir, log_path=ARTIFACTS / "streamlit.log") as server:
+    with streamlit_server(data_dir=mnist_data_dir, log_path=ARTIFACTS / "streamlit.log") as server:
         yield server.url
 
 
@@ -107,7 +94,7 @@ def test_train_from_the_page_then_draw_a_one(page):
         bars_still.add(page.evaluate(PROGRESS_BARS_STILL_JS))
         page.wait_for_timeout(250)
     # 5 epochs take 2-3 s here and the page polls every 0.9 s: two changes mean the charts grew live
-    steps = [after - before for before, after in zip(reach_seen, reach_seen[1:]) if after != before]
+    steps = [after - before for before, after in itertools.pairwise(reach_seen) if after != before]
     assert len(steps) >= 2 and min(steps) > 0, f"the charts did not grow live; epochs reached: {reach_seen}"
     assert bars_still - {None} == {True}, "the progress bars must be shown during the run, without animation"
 
@@ -127,7 +114,9 @@ def test_train_from_the_page_then_draw_a_one(page):
     page.wait_for_function(f"() => ({CANVAS_CHART_JS})() !== null")
     probabilities = np.array(canvas_chart_values(page))
     assert probabilities.shape == (10,)
-    assert probabilities.argmax() == 1, f"a vertical stroke was read as {probabilities.argmax()}: {probabilities.round(3)}"
+    assert probabilities.argmax() == 1, (
+        f"a vertical stroke was read as {probabilities.argmax()}: {probabilities.round(3)}"
+    )
     top_guess = page.get_by_test_id("stMetric").filter(has_text="Top guess")
     expect(top_guess.get_by_test_id("stMetricValue")).to_have_text("1")
     expect(page.get_by_test_id("stException")).to_have_count(0)

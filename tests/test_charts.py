@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from mnistdemo import charts
-from mnistdemo.models import SEED_PROBABILITY_CAP
+from mnistdemo.models import SIGMOID_SOFTMAX_CAP
 from mnistdemo.training import EpochResult
 
 HISTORY = [
@@ -78,7 +78,11 @@ def test_epoch_axis_keeps_about_ten_whole_epoch_ticks():
 
 
 def test_fonts_are_large_enough_to_read_projected():
-    for figure in (charts.loss_chart(HISTORY, []), charts.accuracy_chart(HISTORY), charts.probability_chart([0.1] * 10)):
+    for figure in (
+        charts.loss_chart(HISTORY, []),
+        charts.accuracy_chart(HISTORY),
+        charts.probability_chart([0.1] * 10),
+    ):
         assert figure.layout.font.size >= 16
 
 
@@ -95,9 +99,9 @@ def test_probability_chart_has_ten_bars_on_a_fixed_scale():
 
 
 def test_probability_chart_draws_and_explains_the_seed_ceiling():
-    figure = charts.probability_chart(np.full(10, 0.1), cap=SEED_PROBABILITY_CAP)
+    figure = charts.probability_chart(np.full(10, 0.1), cap=SIGMOID_SOFTMAX_CAP)
     (line,) = figure.layout.shapes
-    assert line.y0 == line.y1 == pytest.approx(SEED_PROBABILITY_CAP)
+    assert line.y0 == line.y1 == pytest.approx(SIGMOID_SOFTMAX_CAP)
     assert "0.23" in figure.layout.annotations[0].text
 
 

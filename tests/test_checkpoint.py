@@ -6,9 +6,10 @@ import torch
 
 import mnistdemo
 from mnistdemo.checkpoint import FORMAT, CheckpointError, load_checkpoint, load_model, save_checkpoint
+from mnistdemo.config import TrainConfig
 from mnistdemo.inference import predict_proba
-from mnistdemo.models import MODEL_NAMES, build_model
-from mnistdemo.training import TrainConfig, Trainer
+from mnistdemo.models import PRESETS, build_model
+from mnistdemo.training import Trainer
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -22,35 +23,35 @@ def trained(synthetic_data):
 
 def test_checkpoint_loads_with_weights_only(tmp_path, trained):
     path = tmp_path / "model.pt"
-    save_checkpoint(path, trained.model, trained.checkpoint_config(), trained.history)
+    save_checkpoint(path, trained.model, trained.config, trained.history)
 
     saved = torch.load(path, weights_only=True)
 
     assert saved["format"] == FORMAT
-    assert saved["config"]["model"] == "seed" and saved["config"]["epochs"] == 2
+    assert saved["config"]["model"] == "seed" and saved["config"]["lr"] == 1e-2
     assert len(saved["history"]) == 2
     assert all(torch.equal(saved["state_dict"][k], v) for k, v in trained.model.state_dict().items())
 
 
 def test_round_trip_reproduces_predictions_config_and_history(tmp_path, trained, synthetic_data):
     path = tmp_path / "model.pt"
-    save_checkpoint(path, trained.model, trained.checkpoint_config(), trained.history)
+    save_checkpoint(path, trained.model, trained.config, trained.history)
     images = synthetic_data.test_images.numpy()
 
     model, config, history = load_checkpoint(path)
 
-    assert config == trained.checkpoint_config()
+    assert config == trained.config
     assert history == trained.history
     assert not model.training
     np.testing.assert_array_equal(predict_proba(model, images), predict_proba(trained.model, images))
     np.testing.assert_array_equal(predict_proba(mnistdemo.load_model(path), images), predict_proba(model, images))
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", PRESETS)
 def test_every_model_round_trips(tmp_path, name):
     model = build_model(name, torch.Generator().manual_seed(0))
     images = np.random.default_rng(0).random((4, 28, 28))
-    save_checkpoint(tmp_path / "model.pt", model, TrainConfig(model=name, epochs=0), [])
+    save_checkpoint(tmp_path / "model.pt", model, TrainConfig.for_model(name), [])
 
     loaded = load_model(tmp_path / "model.pt")
 
@@ -98,8 +99,16 @@ class NotAWeight:
         (damaged_checkpoint, "is damaged"),
     ],
     ids=[
-        "missing", "garbage", "empty", "directory", "foreign pickle",
-        "other dict", "list", "no weights", "no config", "wrong shapes",
+        "missing",
+        "garbage",
+        "empty",
+        "directory",
+        "foreign pickle",
+        "other dict",
+        "list",
+        "no weights",
+        "no config",
+        "wrong shapes",
     ],
 )
 def test_bad_checkpoints_raise_checkpoint_error(tmp_path, make, message):

@@ -13,7 +13,8 @@ import torch
 
 from mnistdemo.checkpoint import load_checkpoint, save_checkpoint
 from mnistdemo.cli import main
-from mnistdemo.training import TrainConfig, Trainer, evaluate
+from mnistdemo.config import TrainConfig
+from mnistdemo.training import Trainer, evaluate
 
 REPO = Path(__file__).resolve().parents[1]
 # Any download goes to a proxy that refuses at once, so "offline" is fast and certain everywhere.
@@ -24,25 +25,48 @@ EPOCH_KEYS = ["epoch", "loss", "train_acc", "test_acc", "elapsed_s"]
 BAD_INPUT = {
     "missing data": (["train", "--epochs", "1", "--data-dir", "{tmp}/empty"], "python -m mnistdemo data --from FOLDER"),
     "wrong archives": (["data", "--from", "{tmp}/fake-archives", "--data-dir", "{tmp}/imported"], "md5 mismatch"),
-    "lr 0": (["train", "--lr", "0"], "argument --lr: must be above 0"),
-    "batch size 0": (["train", "--batch-size", "0"], "argument --batch-size: must be at least 1, got 0"),
-    "epochs -1": (["train", "--epochs", "-1"], "argument --epochs: must be at least 1, got -1"),
+    "lr 0": (["train", "--lr", "0"], "argument --lr: learning rate must be above 0"),
+    "batch size 0": (["train", "--batch-size", "0"], "argument --batch-size: batch size must be at least 1, got 0"),
+    "epochs -1": (["train", "--epochs", "-1"], "argument --epochs: epochs must be at least 1, got -1"),
     "unreadable checkpoint": (["evaluate", "{tmp}/garbage.pt", "--data-dir", "{data}"], "is not a readable checkpoint"),
 }
 # More of the same, checked through `main` in this process, as each interpreter start costs seconds.
 MORE_BAD_INPUT = {
-    "no archives": (["data", "--from", "{tmp}/empty", "--data-dir", "{tmp}/imported"], "does not hold the MNIST archives"),
+    "no archives": (
+        ["data", "--from", "{tmp}/empty", "--data-dir", "{tmp}/imported"],
+        "does not hold the MNIST archives",
+    ),
     "lr text": (["train", "--lr", "fast"], "argument --lr: 'fast' is not a number"),
+    "lr nan": (["train", "--lr", "nan"], "argument --lr: learning rate must be a finite number"),
+    "huge batch": (["train", "--batch-size", "1000000000000"], "at most 60000 (the training set's size)"),
+    "huge seed": (["train", "--seed", "99999999999999999999999"], "random seed must be at most 2147483647"),
     "epochs text": (["train", "--epochs", "2.5"], "argument --epochs: '2.5' is not a whole number"),
     "unknown model": (["train", "--model", "resnet"], "argument --model: invalid choice"),
     "unusable device": (["train", "--device", "tpu9", "--data-dir", "{data}"], "device 'tpu9' is not usable here"),
-    "save into a missing folder": (["train", "--save", "{tmp}/no/such/folder/model.pt", "--data-dir", "{data}"], "there is no folder"),
+    "save into a missing folder": (
+        ["train", "--save", "{tmp}/no/such/folder/model.pt", "--data-dir", "{data}"],
+        "there is no folder",
+    ),
     "missing checkpoint": (["evaluate", "{tmp}/absent.pt", "--data-dir", "{data}"], "no checkpoint at"),
     "no command": ([], "the following arguments are required: command"),
 }
 GOOD_INPUT = {
-    "train json": ["train", "--epochs", "3", "--batch-size", "32", "--lr", "0.01", "--seed", "4",
-                   "--data-dir", "{data}", "--save", "{tmp}/trained.pt", "--json"],
+    "train json": [
+        "train",
+        "--epochs",
+        "3",
+        "--batch-size",
+        "32",
+        "--lr",
+        "0.01",
+        "--seed",
+        "4",
+        "--data-dir",
+        "{data}",
+        "--save",
+        "{tmp}/trained.pt",
+        "--json",
+    ],
     "train plain": ["train", "--epochs", "2", "--batch-size", "64", "--model", "zoo", "--data-dir", "{data}"],
     "evaluate": ["evaluate", "{tmp}/made-here.pt", "--data-dir", "{data}", "--json"],
 }
@@ -78,7 +102,7 @@ def scratch(tmp_path_factory, write_mnist, synthetic_data) -> Path:
     (tmp / "garbage.pt").write_bytes(b"this is not a checkpoint")
     trainer = Trainer(synthetic_data, TrainConfig(model="zoo", batch_size=64), torch.device("cpu"))
     trainer.run(1)
-    save_checkpoint(tmp / "made-here.pt", trainer.model, trainer.checkpoint_config(), trainer.history)
+    save_checkpoint(tmp / "made-here.pt", trainer.model, trainer.config, trainer.history)
     return tmp
 
 
@@ -133,7 +157,14 @@ def test_json_output_is_one_object_per_epoch_then_a_summary(runs, scratch):
     assert [row["epoch"] for row in epochs] == [1, 2, 3]
     assert summary["summary"] is True
     assert {k: summary[k] for k in EPOCH_KEYS} == epochs[-1]
-    assert [summary[k] for k in ("model", "epochs", "batch_size", "lr", "seed", "augment")] == ["seed", 3, 32, 0.01, 4, False]
+    assert [summary[k] for k in ("model", "epochs", "batch_size", "lr", "seed", "augment")] == [
+        "seed",
+        3,
+        32,
+        0.01,
+        4,
+        False,
+    ]
     assert summary["saved"] == str(scratch / "trained.pt")
     assert epochs[-1]["loss"] < epochs[0]["loss"]
 
@@ -167,3 +198,27 @@ def test_plain_output_ends_with_one_summary_line(runs):
     assert result.stdout.startswith("test accuracy ") and result.stdout.count("\n") == 1
     assert "after 2 epochs" in result.stdout
     assert "zoo on " in result.stderr  # the progress bar
+
+
+def test_cnn_trains_with_its_presets_settings_unless_told(synthetic_data_dir, capsys, single_thread):
+    assert main(["train", "--model", "cnn", "--augment", "--json", "--data-dir", str(synthetic_data_dir)]) == 0
+    *epochs, summary = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    expected = TrainConfig.for_model("cnn", augment=True)
+    assert len(epochs) == expected.epochs
+    assert [summary[name] for name in TrainConfig.names()] == [getattr(expected, name) for name in TrainConfig.names()]
+
+    arguments = [
+        "train",
+        "--model",
+        "cnn",
+        "--epochs",
+        "1",
+        "--lr",
+        "0.01",
+        "--json",
+        "--data-dir",
+        str(synthetic_data_dir),
+    ]
+    assert main(arguments) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (summary["epochs"], summary["lr"], summary["batch_size"]) == (1, 0.01, expected.batch_size)

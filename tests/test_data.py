@@ -2,11 +2,11 @@ import gzip
 import hashlib
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from torchvision import datasets
 
-import numpy as np
 from mnistdemo import data
 from mnistdemo.data import DataError, import_archives, load_mnist, resolve_data_dir
 
@@ -82,7 +82,7 @@ def test_import_names_the_one_corrupt_archive(tmp_path, write_mnist, monkeypatch
     monkeypatch.setattr(data, "ARCHIVES", {name: md5_of(source / name) for name in data.ARCHIVES})
     (source / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not gzip")
 
-    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz in .* is not the official archive"):
+    with pytest.raises(DataError, match=r"t10k-labels-idx1-ubyte.gz in .* is not the official archive"):
         import_archives(source, tmp_path / "data")
     assert not (tmp_path / "data").exists()
 

@@ -17,7 +17,10 @@ FIELD_CENTRE = 14.0
 SEVEN = [[(0.15, 0.05), (0.85, 0.05), (0.35, 0.95)]]
 FIVE = [[(0.8, 0.05), (0.25, 0.05), (0.2, 0.45), (0.6, 0.4), (0.8, 0.6), (0.7, 0.9), (0.2, 0.95)]]
 # the same 5 with its top bar drawn as a separate stroke that does not touch the body
-FIVE_IN_TWO_STROKES = [[(0.8, 0.05), (0.3, 0.05)], [(0.22, 0.12), (0.2, 0.45), (0.6, 0.4), (0.8, 0.6), (0.7, 0.9), (0.2, 0.95)]]
+FIVE_IN_TWO_STROKES = [
+    [(0.8, 0.05), (0.3, 0.05)],
+    [(0.22, 0.12), (0.2, 0.45), (0.6, 0.4), (0.8, 0.6), (0.7, 0.9), (0.2, 0.95)],
+]
 ONE = [[(0.5, 0.0), (0.5, 1.0)]]
 
 
@@ -153,7 +156,9 @@ def test_transparent_background_reads_the_same():
 @pytest.mark.parametrize("size", [(100, 100), (600, 300), (280, 560)])
 def test_any_canvas_size(size):
     side = 0.8 * min(size)
-    digit = canvas_to_mnist(draw(SEVEN, 0.1 * min(size), 0.1 * min(size), side, pen=max(2, round(side / 14)), size=size))
+    digit = canvas_to_mnist(
+        draw(SEVEN, 0.1 * min(size), 0.1 * min(size), side, pen=max(2, round(side / 14)), size=size)
+    )
     reference = canvas_to_mnist(draw(SEVEN, 40, 40, 200, pen=14))
     assert np.abs(digit - reference).mean() < 0.03
 

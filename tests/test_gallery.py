@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from mnistdemo import gallery, pictures
+from mnistdemo.inference import predicted_labels
 
 LABELS = np.array([7, 2, 1, 0, 4, 1, 4, 9, 5, 9])
 GUESSES = np.array([7, 2, 1, 0, 9, 1, 4, 4, 5, 3])  # wrong at indices 4, 7, 9
@@ -9,11 +10,6 @@ GUESSES = np.array([7, 2, 1, 0, 9, 1, 4, 4, 5, 3])  # wrong at indices 4, 7, 9
 
 def one_hot(labels: np.ndarray) -> np.ndarray:
     return np.eye(10, dtype=np.float32)[labels]
-
-
-def test_predicted_labels_and_top_guess():
-    assert list(gallery.predicted_labels(one_hot(GUESSES))) == list(GUESSES)
-    assert gallery.top_guess(np.array([0.1, 0.0, 0.6, 0.3, 0, 0, 0, 0, 0, 0])) == (2, pytest.approx(0.6))
 
 
 def test_shown_digits_are_all_or_only_the_mistakes():
@@ -68,8 +64,8 @@ def test_prediction_cache_computes_each_digit_once_per_weights_version():
         return one_hot(GUESSES[[int(image[0, 0]) for image in batch]])
 
     cache = gallery.PredictionCache(predict, images)
-    assert list(gallery.predicted_labels(cache.get(1, np.array([4, 7])))) == [9, 4]
-    assert list(gallery.predicted_labels(cache.get(1, np.array([7, 4, 7, 9])))) == [4, 9, 4, 3]
+    assert list(predicted_labels(cache.get(1, np.array([4, 7])))) == [9, 4]
+    assert list(predicted_labels(cache.get(1, np.array([7, 4, 7, 9])))) == [4, 9, 4, 3]
     assert asked == [[4, 7], [9]]  # only the digit not asked before
     cache.get(2, np.array([4]))  # new weights: predicted again
     assert asked[-1] == [4]

@@ -3,7 +3,7 @@ import math
 import pytest
 import torch
 
-from mnistdemo.models import MODEL_DESCRIPTIONS, MODEL_NAMES, SEED_PROBABILITY_CAP, build_model
+from mnistdemo.models import PRESETS, SIGMOID_SOFTMAX_CAP, build_model, preset
 
 PARAMETERS = {
     "seed": 784 * 32 + 32 + 32 * 10 + 10,
@@ -12,7 +12,7 @@ PARAMETERS = {
 }
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", PRESETS)
 def test_every_model_maps_images_to_log_probabilities(name):
     model = build_model(name, torch.Generator().manual_seed(0))
     images = torch.rand(5, 28, 28, generator=torch.Generator().manual_seed(1))
@@ -22,10 +22,9 @@ def test_every_model_maps_images_to_log_probabilities(name):
     assert log_probs.shape == (5, 10)
     assert torch.allclose(log_probs.exp().sum(dim=1), torch.ones(5), atol=1e-6)
     assert sum(p.numel() for p in model.parameters()) == PARAMETERS[name]
-    assert name in MODEL_DESCRIPTIONS
 
 
-@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("name", PRESETS)
 def test_weights_come_from_the_generator(name):
     def weights(seed):
         return build_model(name, torch.Generator().manual_seed(seed)).state_dict()
@@ -35,10 +34,15 @@ def test_weights_come_from_the_generator(name):
     assert not all(torch.equal(first[k], other[k]) for k in first)
 
 
-@pytest.mark.parametrize("name", ["seed", "zoo"])
-def test_mlps_start_like_flux_dense(name):
-    model = build_model(name, torch.Generator().manual_seed(0))
-    for layer in (model[1], model[3]):
+@pytest.mark.parametrize("name", [name for name, spec in PRESETS.items() if spec.flux_init])
+def test_flux_presets_start_like_flux_dense(name):
+    layers = [
+        layer
+        for layer in build_model(name, torch.Generator().manual_seed(0)).modules()
+        if isinstance(layer, torch.nn.Linear)
+    ]
+    assert layers
+    for layer in layers:
         fan_out, fan_in = layer.weight.shape
         assert layer.weight.abs().max() <= math.sqrt(6 / (fan_in + fan_out))  # Glorot uniform
         assert not layer.bias.any()
@@ -47,6 +51,18 @@ def test_mlps_start_like_flux_dense(name):
 def test_unknown_model_name_is_refused():
     with pytest.raises(ValueError, match="unknown model 'mlp'; choose one of seed, zoo, cnn"):
         build_model("mlp")
+    with pytest.raises(ValueError, match="unknown model"):
+        preset(None)
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_a_capped_preset_names_an_uncapped_one_and_says_why(name):
+    spec = PRESETS[name]
+    if spec.probability_cap is None:
+        assert spec.uncapped_variant is None
+        return
+    assert PRESETS[spec.uncapped_variant].probability_cap is None
+    assert f"{spec.probability_cap:.2f}" in spec.cap_note
 
 
 def seed_model_with_huge_weights(name):
@@ -61,16 +77,16 @@ def seed_model_with_huge_weights(name):
 
 
 def test_seed_probabilities_never_exceed_the_cap():
-    assert SEED_PROBABILITY_CAP == pytest.approx(math.e / (math.e + 9))
+    assert PRESETS["seed"].probability_cap == SIGMOID_SOFTMAX_CAP
     images = torch.rand(200, 28, 28, generator=torch.Generator().manual_seed(0))
 
     with torch.no_grad():
         fresh = build_model("seed", torch.Generator().manual_seed(0))(images).exp().max().item()
         extreme = seed_model_with_huge_weights("seed")(images).exp().max().item()
 
-    assert fresh <= SEED_PROBABILITY_CAP
-    assert extreme <= SEED_PROBABILITY_CAP + 1e-6
-    assert extreme == pytest.approx(SEED_PROBABILITY_CAP, abs=1e-4)  # the bound is tight
+    assert fresh <= SIGMOID_SOFTMAX_CAP
+    assert extreme <= SIGMOID_SOFTMAX_CAP + 1e-6
+    assert extreme == pytest.approx(SIGMOID_SOFTMAX_CAP, abs=1e-4)  # the bound is tight
 
 
 def test_zoo_model_is_not_capped():

@@ -1,4 +1,5 @@
-"""The Draw tab: a canvas to draw a digit on, the 28x28 image the model receives, and its guess.
+"""The Draw tab: a canvas to draw a digit on, the 28x28 image the model receives, and its guess,
+or a hint when there is no digit to read.
 
 The only module that imports the canvas component (it works only inside a running Streamlit page).
 The tab is a fragment: a stroke reruns the tab, not the whole page.
@@ -6,17 +7,23 @@ The tab is a fragment: a stroke reruns the tab, not the whole page.
 
 from __future__ import annotations
 
+import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from ..drawing import CanvasStatus, inspect_canvas
+from ..inference import top_guess
 from ..jobs import TrainingJob
-from . import draw_result
+from ..pictures import enlarge
+from .probabilities import show_probabilities
 
 CANVAS_SIZE = 280
 PEN_WIDTH = 18  # a comfortable marker; canvas_to_mnist brings any pen width to MNIST's stroke
 PEN_COLOUR = "#FFFFFF"
 BACKGROUND = "#000000"  # white on black, as MNIST digits are shown
 CANVAS_KEY = "draw_canvas"
+INPUT_SCALE = 7  # the 28x28 input shown as 196 x 196, every pixel a square
+NOTHING = np.zeros((28, 28), dtype=np.float32)  # what the model would see of no digit
 
 
 def _clear() -> None:
@@ -46,4 +53,20 @@ def render(job: TrainingJob) -> None:
         st.button("Clear", key="clear_canvas", on_click=_clear)
         st.caption("Draw one digit with the mouse or a finger: any size, anywhere on the canvas.")
     with result_column:
-        draw_result.show(drawing.image_data, BACKGROUND, job)
+        _show_reading(drawing.image_data, job)
+
+
+def _show_reading(image_data: np.ndarray | None, job: TrainingJob) -> None:
+    """The 28x28 image the model receives, then its guess and the probability of each digit."""
+    verdict = inspect_canvas(image_data, BACKGROUND)
+    model_input, guess = st.columns(2, vertical_alignment="center")
+    with model_input:
+        st.markdown("**What the model sees** (28 × 28)")
+        st.image(enlarge(NOTHING if verdict.image is None else verdict.image, INPUT_SCALE))
+    if verdict.status != CanvasStatus.DIGIT:
+        guess.info(verdict.message)
+        return
+    probabilities = job.predict_proba(verdict.image[None])[0]
+    digit, probability = top_guess(probabilities)
+    guess.metric("Top guess", digit, f"probability {probability:.2f}", delta_color="off", delta_arrow="off")
+    show_probabilities(probabilities, job.snapshot().config.model, "draw_chart")

@@ -9,13 +9,12 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.delta_generator import DeltaGenerator
 
+from ..config import TrainConfig
 from ..jobs import TrainingJob
-from ..training import TrainConfig
 from . import sidebar, train_tab
 
-# The charts must move at least once a second. Every poll redraws them, which costs the browser and
-# the server CPU that the training thread beside them needs: 0.9 s rather than 0.7 s cut the
-# training's wait for a core or the GIL by about a third (see README, "Speed of the app").
+# The charts must move at least once a second; every poll costs the browser and the server CPU that
+# the training thread beside them needs (README, "Speed of the app").
 POLL_S = 0.9
 
 
@@ -29,6 +28,7 @@ def render(
 def _live(
     job: TrainingJob, chosen: TrainConfig, status_box: DeltaGenerator, train_box: DeltaGenerator | None, polling: bool
 ) -> None:
+    job.heartbeat()
     snapshot = job.snapshot()
     with status_box:
         sidebar.show_status(snapshot, chosen)

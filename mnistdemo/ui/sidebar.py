@@ -4,29 +4,43 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import status
+from .. import wording
+from ..config import TrainConfig
 from ..jobs import JobSnapshot, TrainingJob
-from ..models import MODEL_DESCRIPTIONS, MODEL_NAMES
-from ..training import TrainConfig
+from ..models import PRESETS
 from . import state
 
-MAX_SEED = 2_147_483_647
+# The choices offered, within TrainConfig's limits: powers of two, and rates 1, 2, 3, 5 per decade.
+BATCH_SIZES = tuple(2**power for power in range(4, 13))
+LEARNING_RATES = (1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 1e-1)
 
 
 def settings() -> TrainConfig:
     """The hyperparameter widgets; returns what they say now."""
-    for field in state.SETTINGS:
-        st.session_state.setdefault(field, getattr(TrainConfig(), field))  # the notebook's defaults
+    for name in TrainConfig.names():
+        st.session_state.setdefault(name, getattr(TrainConfig(), name))  # the notebook's defaults
     st.header("Settings")
-    st.radio("Model", MODEL_NAMES, key="model", horizontal=True, on_change=state.apply_model_defaults,
-             help="Choosing a model also sets its usual epochs, batch size and learning rate")  # fmt: skip
-    st.caption(MODEL_DESCRIPTIONS[st.session_state.model])
-    st.slider("Epochs", 1, status.MAX_EPOCHS, key="epochs")
-    st.select_slider("Batch size", status.BATCH_SIZES, key="batch_size")
-    st.select_slider("Learning rate", status.LEARNING_RATES, key="lr", format_func=status.format_learning_rate)
-    st.number_input("Random seed", 0, MAX_SEED, key="seed", help="The same seed: the same first weights and batches")
-    st.toggle("Augment (training digits look drawn)", key="augment",
-              help="Random rotation, shear, stretch, shift and stroke width")  # fmt: skip
+    st.radio(
+        "Model",
+        tuple(PRESETS),
+        key="model",
+        horizontal=True,
+        on_change=state.apply_model_defaults,
+        help="Choosing a model also sets its usual epochs, batch size and learning rate",
+    )
+    st.caption(PRESETS[st.session_state.model].description)
+    epochs, seed = TrainConfig.limits("epochs"), TrainConfig.limits("seed")
+    st.slider("Epochs", epochs.low, epochs.high, key="epochs")
+    st.select_slider("Batch size", BATCH_SIZES, key="batch_size")
+    st.select_slider("Learning rate", LEARNING_RATES, key="lr", format_func=wording.format_learning_rate)
+    st.number_input(
+        "Random seed", seed.low, seed.high, key="seed", help="The same seed: the same first weights and batches"
+    )
+    st.toggle(
+        "Augment (training digits look drawn)",
+        key="augment",
+        help="Random rotation, shear, stretch, shift and stroke width",
+    )
     return state.chosen_config()
 
 
@@ -40,20 +54,41 @@ def _reset(job: TrainingJob) -> None:
 
 def controls(job: TrainingJob, snapshot: JobSnapshot) -> None:
     train, stop, reset = st.columns(3)
-    train.button("Train", key="train", type="primary", width="stretch", disabled=snapshot.active, on_click=_train,
-                 args=(job,), help="Train the chosen number of epochs more, from the current weights")  # fmt: skip
+    train.button(
+        "Train",
+        key="train",
+        type="primary",
+        width="stretch",
+        disabled=snapshot.active,
+        on_click=_train,
+        args=(job,),
+        help="Train the chosen number of epochs more, from the current weights",
+    )
     # Stop does not wait for the batch under way: the page must not freeze; the poll shows the stop.
-    stop.button("Stop", key="stop", width="stretch", disabled=not snapshot.active, on_click=job.stop,
-                kwargs={"wait": False}, help="Stop after the batch under way; Train continues from there")  # fmt: skip
-    reset.button("Reset", key="reset", width="stretch", on_click=_reset, args=(job,),
-                 help="New random weights from the chosen model and seed")  # fmt: skip
+    stop.button(
+        "Stop",
+        key="stop",
+        width="stretch",
+        disabled=not snapshot.active,
+        on_click=job.stop,
+        kwargs={"wait": False},
+        help="Stop after the batch under way; Train continues from there",
+    )
+    reset.button(
+        "Reset",
+        key="reset",
+        width="stretch",
+        on_click=_reset,
+        args=(job,),
+        help="New random weights from the chosen model and seed",
+    )
 
 
 def show_status(snapshot: JobSnapshot, chosen: TrainConfig) -> None:
     """The model's status, the run's progress, and whether the settings differ from the model's."""
-    st.markdown(status.model_status(snapshot))
+    st.markdown(wording.model_status(snapshot))
     if snapshot.active:
-        st.progress(snapshot.run_fraction, text=status.progress_label(snapshot))
-    pending = status.pending_notice(snapshot, chosen)
+        st.progress(snapshot.run_fraction, text=wording.progress_label(snapshot))
+    pending = wording.pending_notice(snapshot, chosen)
     if pending:
         st.warning(pending)

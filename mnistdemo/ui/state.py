@@ -13,15 +13,12 @@ import threading
 import numpy as np
 import streamlit as st
 
+from ..config import TrainConfig
 from ..data import MnistData, load_mnist, resolve_data_dir
 from ..gallery import PredictionCache
-from ..jobs import TrainingJob, favour_training_threads
-from ..training import TrainConfig, default_device, use_one_cpu_thread
+from ..jobs import TrainingJob
 
 MAX_CONCURRENT_RUNS = 2  # a 2-core machine trains two models at about full speed each
-
-# The sidebar's settings: TrainConfig's fields, each kept in session state under its own name.
-SETTINGS = ("model", "epochs", "batch_size", "lr", "seed", "augment")
 
 
 @st.cache_resource(show_spinner="Loading MNIST…")
@@ -42,23 +39,21 @@ def training_slots() -> threading.Semaphore:
 
 
 def chosen_config() -> TrainConfig:
-    """The settings in the sidebar now (what the next run will use)."""
-    return TrainConfig(**{field: st.session_state[field] for field in SETTINGS})
+    """The settings in the sidebar now (what the next run will use); each widget's key is the
+    setting's name."""
+    return TrainConfig(**{name: st.session_state[name] for name in TrainConfig.names()})
 
 
 def apply_model_defaults() -> None:
-    """Set the sidebar to the chosen model's usual settings: the CNN, say, learns far more per epoch
-    than the notebook's network, so its preset trains fewer epochs with a larger step."""
-    preset = TrainConfig.for_model(st.session_state.model)
-    for field in ("epochs", "batch_size", "lr", "augment"):
-        st.session_state[field] = getattr(preset, field)
+    """Set the sidebar to the chosen model's usual settings; the random seed stays the user's."""
+    usual = TrainConfig.for_model(st.session_state.model, seed=st.session_state.seed)
+    for name in TrainConfig.names():
+        st.session_state[name] = getattr(usual, name)
 
 
 def job(mnist: MnistData) -> TrainingJob:
     """This session's training job, created on first use with the sidebar's settings."""
     if "job" not in st.session_state:
-        use_one_cpu_thread(default_device())
-        favour_training_threads()
         st.session_state.job = TrainingJob(mnist, chosen_config(), slots=training_slots())
     return st.session_state.job
 

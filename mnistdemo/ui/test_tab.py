@@ -6,12 +6,13 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from .. import gallery, status
+from .. import gallery, wording
 from ..data import MnistData
+from ..inference import predicted_labels, top_guess
 from ..jobs import JobSnapshot
 from ..pictures import digit_tile, enlarge
 from . import state
-from .shared import show_probabilities
+from .probabilities import show_probabilities
 
 DEFAULT_DIGIT = 33  # 1-based, the one the notebook looks at
 COLUMNS = 5  # PAGE_SIZE / COLUMNS rows
@@ -31,7 +32,7 @@ def _follow_selection() -> None:
 def render(mnist: MnistData, snapshot: JobSnapshot) -> None:
     labels = mnist.test_labels.numpy()
     st.session_state.setdefault("test_digit", DEFAULT_DIGIT)
-    st.caption(status.predictions_caption(snapshot))
+    st.caption(wording.predictions_caption(snapshot))
     grid, detail = st.columns([3, 2], gap="large")
     with grid:
         filter_column, number_column = st.columns(2, vertical_alignment="bottom")
@@ -46,7 +47,7 @@ def render(mnist: MnistData, snapshot: JobSnapshot) -> None:
         if mistakes_only:
             with st.spinner("Classifying the 10,000 test digits…"):
                 probabilities = state.test_probabilities(mnist, snapshot.weights_version, shown)
-            shown = gallery.shown_digits(labels, gallery.predicted_labels(probabilities))
+            shown = gallery.shown_digits(labels, predicted_labels(probabilities))
         if st.session_state.pop("follow_selection", False):
             st.session_state.test_page = gallery.page_of(shown, selected) or 1
         _grid(mnist, snapshot, shown, labels, selected)
@@ -65,7 +66,7 @@ def _grid(mnist: MnistData, snapshot: JobSnapshot, shown: np.ndarray, labels: np
     )
     page = st.pagination(pages, key="test_page", max_visible_pages=9, persist_state="session")
     digits = gallery.page_digits(shown, page)
-    guesses = gallery.predicted_labels(state.test_probabilities(mnist, snapshot.weights_version, digits))
+    guesses = predicted_labels(state.test_probabilities(mnist, snapshot.weights_version, digits))
     for row in range(0, len(digits), COLUMNS):
         for position, column in enumerate(st.columns(COLUMNS), start=row):
             if position >= len(digits):
@@ -75,15 +76,19 @@ def _grid(mnist: MnistData, snapshot: JobSnapshot, shown: np.ndarray, labels: np
                 tile = digit_tile(mnist.test_images[digit].numpy(), TILE_SCALE, mistake=guess != label)
                 st.image(tile, width="stretch")
                 st.button(
-                    gallery.tile_label(label, guess), key=f"tile_{position}", on_click=_select, args=(digit + 1,),
-                    help=gallery.tile_help(digit, label, guess), width="stretch",
+                    gallery.tile_label(label, guess),
+                    key=f"tile_{position}",
+                    on_click=_select,
+                    args=(digit + 1,),
+                    help=gallery.tile_help(digit, label, guess),
+                    width="stretch",
                     type="primary" if digit == selected else "secondary",
-                )  # fmt: skip
+                )
 
 
 def _detail(mnist: MnistData, snapshot: JobSnapshot, digit: int, label: int) -> None:
     probabilities = state.test_probabilities(mnist, snapshot.weights_version, np.array([digit]))[0]
-    guess, probability = gallery.top_guess(probabilities)
+    guess, probability = top_guess(probabilities)
     st.subheader(f"Test digit #{digit + 1}")
     picture, words = st.columns(2, vertical_alignment="center")
     picture.image(enlarge(mnist.test_images[digit].numpy(), LARGE_SCALE))

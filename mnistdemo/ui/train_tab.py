@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import streamlit as st
 
-from .. import charts, status
+from .. import charts, wording
 from ..jobs import JobSnapshot, JobState
-from .shared import show_chart, show_notice
+from .plot import show_chart
 from .state import MAX_CONCURRENT_RUNS
+
+NOTICE_STYLES = {"success": st.success, "info": st.info, "warning": st.warning, "error": st.error}
 
 
 def show(snapshot: JobSnapshot) -> None:
-    show_notice(status.run_notice(snapshot, MAX_CONCURRENT_RUNS))
+    notice = wording.run_notice(snapshot, MAX_CONCURRENT_RUNS)
+    NOTICE_STYLES[notice.kind](notice.text)
     if snapshot.state == JobState.RUNNING:
-        st.progress(snapshot.run_fraction, text=status.progress_label(snapshot))
-    for column, (label, value, change) in zip(st.columns(4), status.epoch_metrics(snapshot)):
+        st.progress(snapshot.run_fraction, text=wording.progress_label(snapshot))
+    for column, (label, value, change) in zip(st.columns(4), wording.epoch_metrics(snapshot), strict=True):
         column.metric(label, value, change, delta_color="inverse" if label == "Loss" else "normal")
     loss_column, accuracy_column = st.columns(2)
     with loss_column:

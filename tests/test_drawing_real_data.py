@@ -1,6 +1,6 @@
 """Integration: a model trained on the real MNIST reads synthetic canvas drawings of MNIST test digits.
 
-The drawings (bench/drawings.py) re-draw each digit's skeleton with a round pen of random width at a
+The drawings (harness/drawings.py) re-draw each digit's skeleton with a round pen of random width at a
 random size and place on the 280×280 canvas, as a person draws in the app.
 """
 
@@ -10,9 +10,10 @@ import numpy as np
 import pytest
 import torch
 
-from bench.drawings import CANVAS, iter_drawings, naive_resize
+from harness.drawings import CANVAS, iter_drawings, naive_resize
 from mnistdemo import canvas_to_mnist, predict_proba
-from mnistdemo.training import TrainConfig, Trainer
+from mnistdemo.config import TrainConfig
+from mnistdemo.training import Trainer
 
 DRAWINGS = 500
 

@@ -1,4 +1,4 @@
-"""Status: what the page says about a training job, as pure functions of its snapshot.
+"""Wording: what the page says about a training job, as pure functions of its snapshot.
 
 Every sentence and number the page shows about training is made here, so that it can be tested
 without a browser and the page code only lays it out.
@@ -6,18 +6,12 @@ without a browser and the page code only lays it out.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .jobs import JobSnapshot, JobState
-from .training import TrainConfig
+import numpy as np
 
-# The sidebar's choices: up to 100 epochs, powers of two, and learning rates 1, 2, 3, 5 per decade.
-MAX_EPOCHS = 100
-BATCH_SIZES = (16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
-LEARNING_RATES = (
-    1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e-3, 5e-3, 1e-2, 2e-2, 3e-2, 5e-2, 1e-1,
-)  # fmt: skip
+from .config import TrainConfig
+from .jobs import JobSnapshot, JobState
 
 
 @dataclass(frozen=True)
@@ -52,22 +46,15 @@ def model_status(snapshot: JobSnapshot) -> str:
     return f"{name}, trained {_epochs(snapshot.epochs_done)}, test accuracy **{snapshot.history[-1].test_acc:.2f} %**"
 
 
-def epoch_mean_loss(batch_losses: Sequence[tuple[float, float]], epoch: int) -> float | None:
+def epoch_mean_loss(batch_losses: np.ndarray, epoch: int) -> float | None:
     """Mean loss of the batches trained so far in `epoch` (1-based), or None before its first batch.
 
-    `batch_losses` are in training order, so only the batches from the end back to `epoch` are read:
-    the page asks at every poll, and a long run has tens of thousands of batches.
+    `batch_losses` holds (fractional epoch, loss) rows in training order; a batch at fractional
+    epoch x belongs to epoch ceil(x), so the last batch of epoch 1 sits at 1.0.
     """
-    if epoch < 1:
-        return None
-    losses = []
-    for x, loss in reversed(batch_losses):
-        # a batch at fractional epoch x belongs to epoch ceil(x): the last batch of epoch 1 sits at 1.0
-        if x <= epoch - 1:
-            break
-        if x <= epoch:
-            losses.append(loss)
-    return sum(losses) / len(losses) if losses else None
+    x = batch_losses[:, 0]
+    first, end = np.searchsorted(x, [epoch - 1, epoch], side="right")
+    return float(batch_losses[first:end, 1].mean()) if end > first else None
 
 
 def progress_label(snapshot: JobSnapshot) -> str:
@@ -96,8 +83,9 @@ def epoch_metrics(snapshot: JobSnapshot) -> list[tuple[str, str, str | None]]:
     """(label, value, change since the previous epoch) for the latest finished epoch."""
     history = snapshot.history
     if not history:
-        return [("Epochs trained", "0", None), ("Loss", "–", None), ("Train accuracy", "–", None),
-                ("Test accuracy", "–", None)]  # fmt: skip
+        return [("Epochs trained", "0", None)] + [
+            (label, "–", None) for label in ("Loss", "Train accuracy", "Test accuracy")
+        ]
     last = history[-1]
     before = history[-2] if len(history) > 1 else None
 
@@ -139,36 +127,29 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
             f"Training finished: {_epochs(snapshot.run_epochs_done)} in this run, {_epochs(last.epoch)} in all, "
             f"{format_duration(last.elapsed_s)} of training. {numbers}.",
         )
-    if state == JobState.STOPPED:
-        return Notice(
-            "info",
-            f"{snapshot.message.capitalize()} after {_epochs(last.epoch)}: {numbers}. "
-            "**Train** continues from here; **Reset** starts over.",
-        )
-    return Notice("info", f"Trained {_epochs(last.epoch)}: {numbers}.")  # IDLE with a history does not happen today
+    # only STOPPED is left: a reset (IDLE) empties the history
+    return Notice(
+        "info",
+        f"{snapshot.message.capitalize()} after {_epochs(last.epoch)}: {numbers}. "
+        "**Train** continues from here; **Reset** starts over.",
+    )
 
 
-def _on_off(flag: bool) -> str:
-    return "on" if flag else "off"
-
-
-# (TrainConfig field, how the page names it, how it shows a value)
-SETTING_NAMES = (
-    ("model", "model", str),
-    ("seed", "random seed", str),
-    ("epochs", "epochs", str),
-    ("batch_size", "batch size", str),
-    ("lr", "learning rate", format_learning_rate),
-    ("augment", "augmentation", _on_off),
-)
+def format_setting(value: object) -> str:
+    """A setting's value as the page shows it: on/off, 3e-4, or as it is."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if isinstance(value, float):
+        return format_learning_rate(value)
+    return str(value)
 
 
 def pending_changes(current: TrainConfig, chosen: TrainConfig) -> list[str]:
     """How the sidebar's settings differ from those of the model now, as short phrases."""
     return [
-        f"{name} {show(getattr(current, field))} → {show(getattr(chosen, field))}"
-        for field, name, show in SETTING_NAMES
-        if getattr(current, field) != getattr(chosen, field)
+        f"{TrainConfig.label(name)} {format_setting(getattr(current, name))} → {format_setting(getattr(chosen, name))}"
+        for name in TrainConfig.names()
+        if getattr(current, name) != getattr(chosen, name)
     ]
 
 
@@ -178,7 +159,7 @@ def pending_notice(snapshot: JobSnapshot, chosen: TrainConfig) -> str | None:
     if not changes:
         return None
     when = "the next run (this one keeps its settings)" if snapshot.active else "the next run"
-    restart = (chosen.model, chosen.seed) != (snapshot.config.model, snapshot.config.seed)
+    restart = snapshot.config.needs_new_weights(chosen)
     how = " **Train** will start over from new weights." if restart else ""
     return f"Changed settings apply to {when}: {', '.join(changes)}.{how}"
 

@@ -1,7 +1,8 @@
-"""Real-browser helpers: start a Streamlit script on a free port, open it in headless Chromium, draw on the canvas.
+"""Real-browser helpers: start the app as the README does (or another Streamlit script) on a free
+port, open it in headless Chromium, draw on the canvas.
 
-Used by tests/test_browser.py and bench/bench_app.py. Playwright drives the Debian chromium
-(`/usr/bin/chromium`) rather than a downloaded browser, so nothing is fetched at test time.
+Playwright drives the Debian chromium (`/usr/bin/chromium`) rather than a downloaded browser, so
+nothing is fetched at test time.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cpu import tree_cpu_seconds
+
 REPO = Path(__file__).resolve().parents[1]
+APP_COMMAND = ["bash", "scripts/app.sh"]  # the README's command: set up, then `streamlit run app.py`
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -61,12 +65,15 @@ class Server:
 
 @contextlib.contextmanager
 def streamlit_server(
-    script: str | Path,
+    script: str | Path | None = None,
     data_dir: str | Path | None = None,
     log_path: str | Path | None = None,
-    timeout_s: float = 60.0,
+    timeout_s: float = 120.0,
+    extra_args: Sequence[str] = (),
 ) -> Iterator[Server]:
-    """Run `streamlit run script` on a free port until the block ends; yields its URL and process id.
+    """Start the app with the README's command (or `streamlit run script`) on a free port until the
+    block ends; yields its URL and process id. Only the port is added (and `extra_args`, for
+    comparisons): every other setting is the project's own (.streamlit/config.toml), as users get it.
 
     The server gets its own process group so that everything it started dies with it.
     """
@@ -74,19 +81,15 @@ def streamlit_server(
     env = dict(os.environ)
     if data_dir is not None:
         env["MNISTDEMO_DATA_DIR"] = str(data_dir)
-    command = [
-        sys.executable, "-m", "streamlit", "run", str(script),
-        "--server.port", str(port),
-        "--server.headless", "true",
-        "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false",
-        "--server.fileWatcherType", "none",
-    ]  # fmt: skip
+    start = APP_COMMAND if script is None else [sys.executable, "-m", "streamlit", "run", str(script)]
+    command = [*start, "--server.port", str(port), *extra_args]
     with contextlib.ExitStack() as cleanup:
         if log_path is None:
             log_path = Path(cleanup.enter_context(tempfile.TemporaryDirectory())) / "streamlit.log"
         log = cleanup.enter_context(open(log_path, "w+b"))
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = subprocess.Popen(
+            command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         cleanup.callback(_stop_process_group, server)
         url = f"http://127.0.0.1:{port}"
         _wait_until_healthy(url, server, log, timeout_s)
@@ -187,3 +190,19 @@ CANVAS_CHART_JS = f"() => {{ const scope = ({CANVAS_SCOPE_JS})(); return scope &
 def canvas_chart_values(page) -> list[float] | None:
     """The y values of the bar chart beside the canvas, or None while there is none."""
     return page.evaluate(CANVAS_CHART_JS)
+
+
+def idle_server_cores(browser, server: Server, settle_s: float, window_s: float) -> float:
+    """Cores the server uses over `window_s` while one page of the app is open and nobody touches
+    it, measured `settle_s` after the page showed its Train button."""
+    page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
+    page.set_default_timeout(120_000)  # a cold server loads torch and MNIST first
+    try:
+        page.goto(server.url)
+        page.get_by_role("button", name="Train", exact=True).wait_for()
+        time.sleep(settle_s)
+        before = tree_cpu_seconds(server.pid)
+        time.sleep(window_s)
+        return (tree_cpu_seconds(server.pid) - before) / window_s
+    finally:
+        page.context.close()

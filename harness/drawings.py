@@ -10,8 +10,8 @@ scikit-image is a development dependency (requirements-dev.txt): the package nev
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Iterator
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -78,7 +78,12 @@ def _hand(points: np.ndarray, style: DrawingStyle, rng: np.random.Generator) -> 
                 direction = rng.normal(size=2)
                 frequency = rng.uniform(1, 2) * 2 * np.pi / extent
                 phase = rng.uniform(0, 2 * np.pi)
-                moved[:, axis] += style.wobble / 2 * extent * np.sin(frequency * moved @ direction / np.linalg.norm(direction) + phase)
+                moved[:, axis] += (
+                    style.wobble
+                    / 2
+                    * extent
+                    * np.sin(frequency * moved @ direction / np.linalg.norm(direction) + phase)
+                )
     return moved
 
 
@@ -91,7 +96,9 @@ def draw_digit(image: np.ndarray, style: DrawingStyle, rng: np.random.Generator)
     moved *= size / np.ptp(moved, axis=0).max()
     moved += rng.normal(scale=style.jitter, size=moved.shape) if style.jitter else 0.0
     low, high = moved.min(axis=0) - pen / 2, moved.max(axis=0) + pen / 2
-    moved += rng.uniform(-low, CANVAS_SIZE - high) if (high - low).max() < CANVAS_SIZE else (CANVAS_SIZE - low - high) / 2
+    moved += (
+        rng.uniform(-low, CANVAS_SIZE - high) if (high - low).max() < CANVAS_SIZE else (CANVAS_SIZE - low - high) / 2
+    )
 
     big = CANVAS_SIZE * SUPERSAMPLE
     canvas = Image.new("L", (big, big), 0)

@@ -9,10 +9,11 @@ from pathlib import Path
 import pytest
 import torch
 
+from mnistdemo.config import TrainConfig
 from mnistdemo.data import ARCHIVES
 from mnistdemo.inference import predict_proba
-from mnistdemo.models import SEED_PROBABILITY_CAP
-from mnistdemo.training import TrainConfig, Trainer
+from mnistdemo.models import SIGMOID_SOFTMAX_CAP
+from mnistdemo.training import Trainer
 
 # One torch thread: this small model gains little from a second one, and on a busy machine (a
 # shared CI runner, the app and a browser beside it) two threads fight and run 10x slower.
@@ -49,14 +50,18 @@ def test_seed_model_reaches_the_notebooks_accuracy(mnist_data):
     assert history[-1].test_acc >= 92.0, history[-1]
     assert history[-1].loss < history[0].loss
     probabilities = predict_proba(trainer.model, mnist_data.test_images[:1000].numpy())
-    assert probabilities.max() <= SEED_PROBABILITY_CAP + 1e-6  # confident, yet never above about 0.23
+    assert probabilities.max() <= SIGMOID_SOFTMAX_CAP + 1e-6  # confident, yet never above about 0.23
 
 
 def test_zoo_model_from_the_command_line(mnist_data_dir):
     env = {k: v for k, v in os.environ.items() if k != "MNISTDEMO_DATA_DIR"} | {"OMP_NUM_THREADS": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "mnistdemo", "train", "--model", "zoo", "--json", "--data-dir", str(mnist_data_dir)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=600,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
     assert result.returncode == 0, result.stderr
