@@ -3,6 +3,9 @@
 Run with `streamlit run app.py`. This file only assembles the page; see mnistdemo/ui/.
 """
 
+# Imported before any session runs: the canvas makes Streamlit import pandas on first use, and plotly
+# charting in another session meanwhile found it half-imported (README, "Reliability").
+import pandas  # noqa: F401
 import streamlit as st
 
 from mnistdemo.data import DataError
