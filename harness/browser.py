@@ -159,6 +159,27 @@ def draw_stroke(page, points: Sequence[tuple[float, float]], steps: int = 8) -> 
     page.mouse.up()
 
 
+# Makes every canvas in the page report `window.__fakeDrawing` as its image, when that is set: what a
+# hostile page can send in place of the drawing.
+FAKE_DRAWING_JS = """
+(dataUrl) => {
+  if (!window.__realToDataURL) {
+    window.__realToDataURL = HTMLCanvasElement.prototype.toDataURL;
+    HTMLCanvasElement.prototype.toDataURL = function (...args) {
+      return window.__fakeDrawing ?? window.__realToDataURL.apply(this, args);
+    };
+  }
+  window.__fakeDrawing = dataUrl;
+}
+"""
+
+
+def send_fake_drawing(page, data_url: str | None) -> None:
+    """Draw a stroke on the canvas with the page sending `data_url` as the drawing (None: the real one)."""
+    page.evaluate(FAKE_DRAWING_JS, data_url)
+    draw_stroke(page, vertical_stroke())
+
+
 def vertical_stroke(x: float = 140, top: float = 50, bottom: float = 230) -> list[tuple[float, float]]:
     """A straight vertical line: the simplest 1."""
     return [(x, top), (x, (top + bottom) / 2), (x, bottom)]

@@ -1,5 +1,5 @@
-"""CPU accounting from Linux's /proc: who used the cores while something was measured, and waiting
-for a quiet machine before timing."""
+"""CPU and memory accounting from Linux's /proc: who used the cores while something was measured, a
+process's peak memory, and waiting for a quiet machine before timing."""
 
 from __future__ import annotations
 
@@ -38,6 +38,28 @@ def tree_cpu_seconds(root: int) -> float:
     """CPU seconds used so far by `root` and every process below it."""
     processes = cpu_by_process()
     return sum(processes[pid][1] for pid in process_tree(processes, root))
+
+
+def _status_kb(pid: int, field: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def memory_bytes(pid: int) -> int:
+    """Resident memory of process `pid` now."""
+    return 1024 * _status_kb(pid, "VmRSS")
+
+
+def reset_peak_memory(pid: int) -> None:
+    """Start measuring process `pid`'s peak resident memory afresh (Linux's clear_refs)."""
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def peak_memory_bytes(pid: int) -> int:
+    """Peak resident memory of process `pid` since it started or since `reset_peak_memory`."""
+    return 1024 * _status_kb(pid, "VmHWM")
 
 
 def idle_share(seconds: float = 2.0) -> float:

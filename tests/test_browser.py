@@ -1,5 +1,6 @@
 """End to end in headless Chromium: train the notebook's model for a few epochs from the page, watch
-the charts grow, then draw a 1 on the canvas and see the model's probability chart say 1.
+the charts grow, then draw a 1 on the canvas and see the model's probability chart say 1; and a
+page that sends a huge image instead of its drawing gets a message, costing the server next to nothing.
 
 Runs `streamlit run app.py` on the real MNIST (a copy imported from ../shared). Screenshots and the
 server's log go to tests/artifacts/ (git-ignored) for a look after a failure.
@@ -19,9 +20,12 @@ from harness.browser import (
     REPO,
     canvas_chart_values,
     draw_stroke,
+    send_fake_drawing,
     streamlit_server,
     vertical_stroke,
 )
+from harness.cpu import memory_bytes, peak_memory_bytes, reset_peak_memory, tree_cpu_seconds
+from harness.drawings import png_data_url
 from mnistdemo.drawing import MESSAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -50,19 +54,24 @@ PROGRESS_BARS_STILL_JS = """
 """
 
 
+# The same bomb before the fix cost the server 7.6 CPU-seconds and 2.7 GB (README, "Reliability").
+MAX_BOMB_CPU_S = 1.0
+MAX_BOMB_MEMORY = 100_000_000
+
+
 @pytest.fixture(scope="module")
-def app_url(mnist_data_dir):
+def app(mnist_data_dir):
     ARTIFACTS.mkdir(exist_ok=True)
     with streamlit_server(data_dir=mnist_data_dir, log_path=ARTIFACTS / "streamlit.log") as server:
-        yield server.url
+        yield server
 
 
 @pytest.fixture
-def page(browser, app_url):
+def page(browser, app):
     context = browser.new_context(viewport={"width": 1400, "height": 900})
     page = context.new_page()
     page.set_default_timeout(PAGE_TIMEOUT_MS)
-    page.goto(app_url)
+    page.goto(app.url)
     yield page
     page.screenshot(path=ARTIFACTS / "last.png")  # where the test ended, passed or not
     context.close()
@@ -121,3 +130,30 @@ def test_train_from_the_page_then_draw_a_one(page):
     expect(top_guess.get_by_test_id("stMetricValue")).to_have_text("1")
     expect(page.get_by_test_id("stException")).to_have_count(0)
     page.screenshot(path=ARTIFACTS / "drawn_one.png")
+
+
+def test_a_canvas_bomb_from_the_browser_is_refused_before_it_is_decoded(page, app):
+    """The page's canvases report a 12000 × 12000 PNG (831 KB) as their image, as a hostile page can."""
+    from playwright.sync_api import expect
+
+    bomb = png_data_url(12000, 12000)
+    page.get_by_role("tab", name="Draw").click()
+    expect(page.get_by_text(MESSAGES["empty"])).to_be_visible()
+    page.wait_for_timeout(1000)  # the tab's first run is over
+    reset_peak_memory(app.pid)
+    memory, cpu = memory_bytes(app.pid), tree_cpu_seconds(app.pid)
+
+    send_fake_drawing(page, bomb)
+    refusal = page.get_by_text("This drawing could not be read")
+    expect(refusal).to_be_visible()
+    page.wait_for_timeout(500)  # the rest of that rerun
+    cpu, peak = tree_cpu_seconds(app.pid) - cpu, peak_memory_bytes(app.pid) - memory
+
+    assert "an image of 12000 × 12000 pixels, far larger than the 280 × 280 canvas" in refusal.inner_text()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    assert cpu < MAX_BOMB_CPU_S, f"the server spent {cpu:.2f} CPU-seconds on the bomb"
+    assert peak < MAX_BOMB_MEMORY, f"the server's memory peaked {peak / 1e6:.0f} MB higher"
+
+    send_fake_drawing(page, None)  # the real drawing again: read as always
+    page.wait_for_function(f"() => ({CANVAS_CHART_JS})() !== null")
+    expect(refusal).to_have_count(0)

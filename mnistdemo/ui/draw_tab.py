@@ -2,7 +2,9 @@
 or a hint when there is no digit to read.
 
 The only module that imports the canvas component (it works only inside a running Streamlit page).
-The tab is a fragment: a stroke reruns the tab, not the whole page.
+The tab is a fragment: a stroke reruns the tab, not the whole page. The drawing is read from what
+the browser sent, checked before it is decoded (`canvas_image`), never through the component's
+`image_data`, which decodes whatever it gets.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from ..canvas_image import CanvasImageError, read_canvas_png
 from ..drawing import CanvasStatus, inspect_canvas
 from ..inference import top_guess
 from ..jobs import TrainingJob
@@ -40,7 +43,7 @@ def render(job: TrainingJob) -> None:
     canvas_column, result_column = st.columns([1, 2], gap="large")
     with canvas_column:
         st.space("medium")  # room for the toolbar the canvas shows above itself
-        drawing = st_canvas(
+        st_canvas(
             stroke_width=PEN_WIDTH,
             stroke_color=PEN_COLOUR,
             background_color=BACKGROUND,
@@ -53,7 +56,20 @@ def render(job: TrainingJob) -> None:
         st.button("Clear", key="clear_canvas", on_click=_clear)
         st.caption("Draw one digit with the mouse or a finger: any size, anywhere on the canvas.")
     with result_column:
-        _show_reading(drawing.image_data, job)
+        try:
+            pixels = _sent_pixels(canvas_key())
+        except CanvasImageError as refusal:
+            st.warning(str(refusal))
+            return
+        _show_reading(pixels, job)
+
+
+def _sent_pixels(key: str) -> np.ndarray | None:
+    """The canvas's pixels from the PNG data URL the browser sent (kept in the canvas's state), or
+    None before the first stroke."""
+    sent = st.session_state.get(key, {}).get("drawing") or {}
+    data_url = sent.get("data")
+    return None if data_url is None else read_canvas_png(data_url, CANVAS_SIZE, CANVAS_SIZE)
 
 
 def _show_reading(image_data: np.ndarray | None, job: TrainingJob) -> None:
