@@ -1,4 +1,9 @@
-"""The command line: `python -m mnistdemo train`, `evaluate CHECKPOINT` and `data --from FOLDER`."""
+"""The command line: `python -m mnistdemo train`, `evaluate CHECKPOINT` and `data --from FOLDER`.
+
+Exit status: 0 done; 1 an error (one line on stderr); 2 a mistake in the arguments; 3 the model did
+not learn (its loss stopped being a number, or it ended no better than chance: a warning line says
+why and what to try); 130 interrupted.
+"""
 
 from __future__ import annotations
 
@@ -16,8 +21,23 @@ from tqdm import tqdm
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import DataError, import_archives, load_mnist, resolve_data_dir
+from .divergence import diagnose
 from .models import PRESETS
-from .training import EpochResult, Trainer, default_device, evaluate, use_one_cpu_thread
+from .training import (
+    BatchReport,
+    Diverged,
+    EpochResult,
+    RunClock,
+    Trainer,
+    TrainingOutOfMemory,
+    default_device,
+    evaluate,
+    use_one_cpu_thread,
+)
+from .wording import format_duration, trouble_sentence
+
+EXIT_NOT_LEARNING = 3
+ESTIMATE_AFTER_S = 3.0  # with --json, say how long the run will take once it has trained this long
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -109,7 +129,56 @@ def check_writable(path: str) -> None:
         raise ValueError(f"cannot write a checkpoint to {path}: {folder} is not writable")
 
 
-def train_command(args: argparse.Namespace) -> None:
+class Progress:
+    """What the terminal shows while training: a progress bar over every batch of the run, with the
+    time left (evaluations included) and the last epoch's numbers; with --json, one estimate line on
+    stderr instead, once the first batches tell."""
+
+    def __init__(self, trainer: Trainer, device: torch.device, json_lines: bool):
+        config = trainer.config
+        self.clock = RunClock(config.epochs, trainer.estimated_evaluation_s())
+        self.trainer, self.json_lines, self.estimated = trainer, json_lines, False
+        self.losses: list[float] = []  # every batch's, for the diagnosis
+        batches = -(-len(trainer.train_images) // config.batch_size)
+        self.bar = None
+        if not json_lines:
+            self.bar = tqdm(
+                total=config.epochs * batches,
+                unit="batch",
+                desc=f"{config.model} on {device.type}",
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} batches{postfix}",
+            )
+        self.last_epoch = ""  # the last finished epoch's numbers
+
+    def on_batch(self, report: BatchReport) -> None:
+        self.losses.append(report.loss)
+        seconds_left = self.clock.batch_done(report)
+        if self.bar is not None:
+            where = f"epoch {report.epoch}/{self.clock.epochs}, about {format_duration(seconds_left)} left"
+            self.bar.set_postfix_str(where + self.last_epoch, refresh=False)
+            self.bar.update()
+        elif not self.estimated and self.clock.elapsed_s >= ESTIMATE_AFTER_S:
+            self.estimated = True
+            total = format_duration(self.clock.elapsed_s + seconds_left)
+            print(f"mnistdemo: this run will take about {total} (from its first batches)", file=sys.stderr, flush=True)
+
+    def on_epoch(self, result: EpochResult) -> None:
+        self.clock.epoch_done(self.trainer.evaluation_s)
+        if self.json_lines:
+            print(json.dumps(result.as_dict()), flush=True)
+        else:
+            numbers = f"loss {result.loss:.4f}, train {result.train_acc:.2f}%, test {result.test_acc:.2f}%"
+            self.last_epoch = f"; epoch {result.epoch}: {numbers}"
+            self.bar.set_postfix_str(f"epoch {result.epoch}/{self.clock.epochs} done: {numbers}")
+
+    def close(self, leave: bool = True) -> None:
+        """`leave=False` erases the bar (the run failed: only the error line should stay)."""
+        if self.bar is not None:
+            self.bar.leave = leave
+            self.bar.close()
+
+
+def train_command(args: argparse.Namespace) -> int:
     given = {name: getattr(args, name) for name in TrainConfig.names()}  # None: the preset's usual value
     config = TrainConfig.for_model(**{name: value for name, value in given.items() if value is not None})
     device = pick_device(args.device)
@@ -117,20 +186,23 @@ def train_command(args: argparse.Namespace) -> None:
     if args.save:  # fail before training, not after it, and leave no empty file behind
         check_writable(args.save)
     trainer = Trainer(load_mnist(args.data_dir), config, device)
-
-    if args.json:
-        results = trainer.run(on_epoch=lambda r: print(json.dumps(r.as_dict()), flush=True))
-    else:
-        with tqdm(total=config.epochs, unit="epoch", desc=f"{config.model} on {device.type}") as bar:
-
-            def show(result: EpochResult) -> None:
-                bar.set_postfix(
-                    loss=f"{result.loss:.4f}", train=f"{result.train_acc:.2f}%", test=f"{result.test_acc:.2f}%"
-                )
-                bar.update()
-
-            results = trainer.run(on_epoch=show)
-    final = results[-1]
+    progress = Progress(trainer, device, args.json)
+    not_finite = None
+    try:
+        trainer.run(on_batch=progress.on_batch, on_epoch=progress.on_epoch)
+    except Diverged as error:
+        not_finite = error
+    except BaseException:
+        progress.close(leave=False)
+        raise
+    progress.close()
+    trouble = diagnose(config, trainer.history, progress.losses, not_finite)
+    if trouble:
+        sentence = trouble_sentence(trouble, config.batch_size, rate=lambda lr: f"--lr {lr:g}")
+        print(f"mnistdemo: warning: {sentence}", file=sys.stderr, flush=True)
+    if not trainer.history:  # stopped in its first epoch: nothing to save or report
+        return EXIT_NOT_LEARNING
+    final = trainer.history[-1]
     if args.save:
         save_checkpoint(args.save, trainer.model, trainer.config, trainer.history)
     summary = {"summary": True, **asdict(config), "device": device.type, **final.as_dict(), "saved": args.save}
@@ -141,9 +213,10 @@ def train_command(args: argparse.Namespace) -> None:
             f"test accuracy {final.test_acc:.2f}% after {final.epoch} epochs in {final.elapsed_s:.1f} s"
             + (f"; saved {args.save}" if args.save else "")
         )
+    return EXIT_NOT_LEARNING if trouble else 0
 
 
-def evaluate_command(args: argparse.Namespace) -> None:
+def evaluate_command(args: argparse.Namespace) -> int:
     model, config, history = load_checkpoint(args.checkpoint)  # before the data, so a bad file fails at once
     data = load_mnist(args.data_dir)
     loss, test_acc = evaluate(model, data.test_images, data.test_labels)
@@ -158,11 +231,13 @@ def evaluate_command(args: argparse.Namespace) -> None:
         print(json.dumps(result), flush=True)
     else:
         print(f"test accuracy {test_acc:.2f}% ({config.model} after {len(history)} epochs)")
+    return 0
 
 
-def data_command(args: argparse.Namespace) -> None:
+def data_command(args: argparse.Namespace) -> int:
     destination = import_archives(args.source, resolve_data_dir(args.data_dir))
     print(f"imported the four MNIST archives into {destination}")
+    return 0
 
 
 COMMANDS = {"train": train_command, "evaluate": evaluate_command, "data": data_command}
@@ -171,11 +246,10 @@ COMMANDS = {"train": train_command, "evaluate": evaluate_command, "data": data_c
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        COMMANDS[args.command](args)
-    except (DataError, CheckpointError, ValueError, OSError) as error:
+        return COMMANDS[args.command](args)
+    except (DataError, CheckpointError, TrainingOutOfMemory, ValueError, OSError) as error:
         print(f"mnistdemo: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("mnistdemo: interrupted", file=sys.stderr)
         return 130
-    return 0

@@ -2,8 +2,10 @@
 
 Made for a web page that re-runs its script on every click: the page starts, stops and resets a
 job, polls `snapshot()` and says `heartbeat()`; the thread never calls back into the page. A
-server-wide semaphore limits how many runs train at once, and a run whose page has stopped saying
-it is there (a closed tab) stops by itself after `abandon_after_s`.
+server-wide semaphore limits how many runs train at once. A run, or a run waiting for a slot,
+stops by itself when its page is gone: soon after `page_closed()` (the web server saw the page's
+session end) unless the page says `heartbeat()` again, and in any case once nobody has said it
+for `abandon_after_s`.
 """
 
 from __future__ import annotations
@@ -20,11 +22,14 @@ import torch
 
 from .config import TrainConfig
 from .data import MnistData
+from .divergence import Trouble, diagnose
 from .inference import predict_proba
-from .training import BatchReport, EpochResult, Trainer
+from .training import BatchReport, Diverged, EpochResult, RunClock, Trainer, TrainingOutOfMemory
 
 PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
 ABANDON_AFTER_S = 90.0  # hidden browser tabs still poll at least once a minute
+CLOSED_PAGE_GRACE_S = 5.0  # after its session ended, a page that reconnects (a network blip) polls again sooner
+ABANDONED = ": nobody was watching (the page was closed)"  # said after "stopped"
 SLOT_POLL_S = 0.1  # how soon a run waiting for a training slot notices Stop
 GIL_SWITCH_INTERVAL_S = 0.001  # Python's default is 0.005
 
@@ -81,9 +86,11 @@ class JobSnapshot:
     batches: int = 0
     run_epochs: int = 0  # epochs this run was asked for
     run_epochs_done: int = 0
-    eta_s: float | None = None
+    run_elapsed_s: float = 0.0  # since this run took its training slot
+    eta_s: float | None = None  # how long the rest of this run will take, from its batches so far
     weights_version: int = 0  # changes whenever the weights the page sees change
     message: str = ""  # why it stopped or failed
+    trouble: Trouble | None = None  # why the model is not learning, when it is not
 
     @property
     def active(self) -> bool:
@@ -100,12 +107,6 @@ class JobSnapshot:
             return 0.0
         partial = self.batch / self.batches if self.batches else 0.0
         return min(1.0, (self.run_epochs_done + partial) / self.run_epochs)
-
-
-@dataclass
-class _RunClock:
-    started: float = field(default_factory=time.perf_counter)
-    batches_done: int = 0
 
 
 class TrainingJob:
@@ -125,10 +126,10 @@ class TrainingJob:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._last_seen = time.monotonic()
+        self._abandon_at = time.monotonic() + abandon_after_s
         self._snapshot = JobSnapshot(JobState.IDLE, self._trainer.config)
         self._losses = LossLog()
-        self._stop_reason = ""
+        self._stop_why = ""  # said after "stopped": empty when the user pressed Stop
         self._published = copy.deepcopy(self._trainer.model).eval()
         self._published_at = 0.0
 
@@ -141,7 +142,12 @@ class TrainingJob:
 
     def heartbeat(self) -> None:
         """The page is still open: a run nobody has said this of for `abandon_after_s` stops."""
-        self._last_seen = time.monotonic()
+        self._abandon_at = time.monotonic() + self._abandon_after_s
+
+    def page_closed(self, grace_s: float = CLOSED_PAGE_GRACE_S) -> None:
+        """The page's session ended: stop the run (or stop waiting for a slot) unless the page says
+        `heartbeat()` again within `grace_s`."""
+        self._abandon_at = min(self._abandon_at, time.monotonic() + grace_s)
 
     def start(self, config: TrainConfig) -> None:
         """Train `config.epochs` more epochs in the background (ignored while a run is active).
@@ -157,17 +163,19 @@ class TrainingJob:
         else:
             trainer.update(config)
         self._stop.clear()
-        self._stop_reason = "stopped"
+        self._stop_why = ""
+        self.heartbeat()
         with self._lock:
-            self._last_seen = time.monotonic()
             self._snapshot = replace(
                 self._snapshot,
                 state=JobState.WAITING,
                 config=trainer.config,
                 run_epochs=config.epochs,
                 run_epochs_done=0,
+                run_elapsed_s=0.0,
                 eta_s=None,
                 message="",
+                trouble=None,
             )
         self._thread = threading.Thread(target=self._run, args=(config.epochs,), daemon=True, name="mnistdemo-training")
         self._thread.start()
@@ -200,32 +208,46 @@ class TrainingJob:
 
     # --- the training thread -------------------------------------------------------------------
 
+    def _stop_if_abandoned(self) -> None:
+        if time.monotonic() > self._abandon_at and not self._stop.is_set():
+            self._stop_why = ABANDONED
+            self._stop.set()
+
     def _wait_for_slot(self) -> bool:
-        """Take a training slot; False when stopped first (a plain blocking acquire would not see
-        Stop, and a page waiting on `stop()` would freeze until another session's run ended)."""
+        """Take a training slot; False when stopped first, or when the page is gone (a plain blocking
+        acquire would not see Stop, and a page waiting on `stop()` would freeze until another
+        session's run ended)."""
         while not self._slots.acquire(timeout=SLOT_POLL_S):
+            self._stop_if_abandoned()
             if self._stop.is_set():
                 return False
         return True
 
     def _run(self, epochs: int) -> None:
         if not self._wait_for_slot():
-            self._finish(JobState.STOPPED, "stopped before it started")
+            self._finish(JobState.STOPPED, f"stopped before it started{self._stop_why}")
             return
         try:
             if self._stop.is_set():
-                self._finish(JobState.STOPPED, "stopped before it started")
+                self._finish(JobState.STOPPED, f"stopped before it started{self._stop_why}")
                 return
             with self._lock:
                 self._snapshot = replace(self._snapshot, state=JobState.RUNNING)
-            clock = _RunClock()
             try:
+                clock = RunClock(epochs, self._trainer.estimated_evaluation_s())
                 done = self._trainer.run(
                     epochs,
-                    on_batch=lambda report: self._on_batch(report, clock, epochs),
-                    on_epoch=self._on_epoch,
+                    on_batch=lambda report: self._on_batch(report, clock),
+                    on_epoch=lambda _: self._on_epoch(clock),
                     stop=self._stop,
                 )
+            except Diverged as error:
+                self._set_trouble(error)
+                self._finish(JobState.FAILED, f"training stopped: {error}; the weights are from before that batch")
+                return
+            except TrainingOutOfMemory as error:
+                self._finish(JobState.FAILED, f"training stopped: {error}. The weights from before that batch are kept")
+                return
             except Exception as error:  # the page must show it; the thread must not die silently
                 self._finish(JobState.FAILED, f"training failed: {type(error).__name__}: {error}")
                 return
@@ -234,36 +256,38 @@ class TrainingJob:
         if len(done) == epochs:
             self._finish(JobState.FINISHED, "")
         else:
-            self._finish(JobState.STOPPED, self._stop_reason)
+            self._finish(JobState.STOPPED, f"stopped{self._stop_why}")
 
-    def _on_batch(self, report: BatchReport, clock: _RunClock, epochs: int) -> None:
-        clock.batches_done += 1
-        now = time.perf_counter()
+    def _on_batch(self, report: BatchReport, clock: RunClock) -> None:
+        seconds_left = clock.batch_done(report)
         with self._lock:
-            snap = self._snapshot
-            remaining = (epochs - snap.run_epochs_done) * report.batches - report.batch
             self._losses.append(report.epoch - 1 + report.batch / report.batches, report.loss)
             self._snapshot = replace(
-                snap,
+                self._snapshot,
                 batch_losses=self._losses.view(),
                 epoch=report.epoch,
                 batch=report.batch,
                 batches=report.batches,
-                eta_s=remaining * (now - clock.started) / clock.batches_done,
+                run_elapsed_s=clock.elapsed_s,
+                eta_s=seconds_left,
             )
-            abandoned = time.monotonic() - self._last_seen > self._abandon_after_s
-        if now - self._published_at >= PUBLISH_EVERY_S:
+        if time.perf_counter() - self._published_at >= PUBLISH_EVERY_S:
             self._publish()
-        if abandoned:
-            self._stop_reason = "stopped: nobody was watching (the page was closed)"
-            self._stop.set()
+        self._stop_if_abandoned()
 
-    def _on_epoch(self, result: EpochResult) -> None:
+    def _on_epoch(self, clock: RunClock) -> None:
+        clock.epoch_done(self._trainer.evaluation_s)
         with self._lock:
             self._snapshot = replace(
                 self._snapshot, history=tuple(self._trainer.history), run_epochs_done=self._snapshot.run_epochs_done + 1
             )
+        self._set_trouble()
         self._publish()
+
+    def _set_trouble(self, not_finite: Diverged | None = None) -> None:
+        trouble = diagnose(self._trainer.config, self._trainer.history, self._losses.view()[:, 1], not_finite)
+        with self._lock:
+            self._snapshot = replace(self._snapshot, trouble=trouble)
 
     def _publish(self) -> None:
         model = copy.deepcopy(self._trainer.model).eval()

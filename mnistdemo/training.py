@@ -7,10 +7,12 @@ same weights as one that was never interrupted.
 
 from __future__ import annotations
 
+import contextlib
+import math
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -41,6 +43,29 @@ class BatchReport:
     batch: int  # 1-based batch index within the epoch
     batches: int  # batches in this epoch
     loss: float
+
+
+class Diverged(ArithmeticError):
+    """A batch's loss or gradient was nan or infinite; its step was not taken, so the weights are
+    the last finite ones."""
+
+    def __init__(self, epoch: int, batch: int, quantity: str, value: float):
+        super().__init__(f"the {quantity} became {value} in epoch {epoch}, batch {batch}")
+        self.epoch, self.batch, self.quantity, self.value = epoch, batch, quantity, value
+
+
+class TrainingOutOfMemory(MemoryError):
+    """The device ran out of memory for a batch; the weights are those from before it."""
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """CUDA's OutOfMemoryError, Python's MemoryError, or a torch allocator's RuntimeError (CPU, MPS)."""
+    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
+        return True
+    text = str(error)
+    return isinstance(error, RuntimeError) and any(
+        words in text for words in ("can't allocate memory", "not enough memory", "out of memory")
+    )
 
 
 def default_device() -> torch.device:
@@ -103,6 +128,7 @@ class Trainer:
         self.generator = torch.Generator(device=self.device).manual_seed(self.config.seed)
         self.history: list[EpochResult] = []
         self.elapsed_s = 0.0
+        self.evaluation_s: float | None = None  # what the last end-of-epoch evaluation took
         self._order: torch.Tensor | None = None  # this epoch's shuffle, while one is under way
         self._position = 0  # samples of this epoch already trained on
 
@@ -132,15 +158,43 @@ class Trainer:
         """Train `epochs` more epochs (a stopped epoch, finished first, counts as one).
 
         Returns the epochs completed in this call; returns early, between batches, once `stop` is set.
+        Raises Diverged when a batch's loss or gradient is not a number, and TrainingOutOfMemory when the
+        device has no room for a batch; either way before that batch's step, and `run` continues from it.
         """
         completed = []
         for _ in range(self.config.epochs if epochs is None else epochs):
-            if not self._train_epoch(on_batch, stop):
-                break
-            completed.append(self._finish_epoch())
+            with self._out_of_memory_said_plainly():
+                if not self._train_epoch(on_batch, stop):
+                    break
+                completed.append(self._finish_epoch())
             if on_epoch:
                 on_epoch(completed[-1])
         return completed
+
+    @contextlib.contextmanager
+    def _out_of_memory_said_plainly(self) -> Iterator[None]:
+        """Any of the ways a device says it is out of memory becomes TrainingOutOfMemory, saying what to change."""
+        try:
+            yield
+        except Exception as error:
+            if not is_out_of_memory(error):
+                raise
+            raise TrainingOutOfMemory(
+                f"out of memory training the {self.config.model} model with batch size {self.config.batch_size} "
+                f"on {self.device.type}: choose a smaller batch size"
+            ) from None
+
+    def estimated_evaluation_s(self) -> float:
+        """What the end-of-epoch evaluation takes: as it last took, else timed on one chunk of test digits."""
+        if self.evaluation_s is not None:
+            return self.evaluation_s
+        chunk = self.test_images[:EVAL_CHUNK], self.test_labels[:EVAL_CHUNK]
+        with self._out_of_memory_said_plainly():
+            evaluate(self.model, *chunk)  # the first pass also sets up the kernels
+            started = time.perf_counter()
+            evaluate(self.model, *chunk)
+        chunks = (len(self.train_images) + len(self.test_images)) / len(chunk[0])
+        return (time.perf_counter() - started) * chunks
 
     def _train_epoch(self, on_batch: Callable[[BatchReport], None] | None, stop: threading.Event | None) -> bool:
         """Train until the epoch ends (True) or `stop` is set (False)."""
@@ -161,13 +215,20 @@ class Trainer:
                 if self.config.augment:
                     images = augment_batch(images, self.generator)
                 loss = crossentropy(self.model(images), self.train_labels[index])
+                batch = -(-(self._position + len(index)) // batch_size)
+                loss_value = loss.item()
+                if not math.isfinite(loss_value):
+                    raise Diverged(self.epochs_done + 1, batch, "loss", loss_value)
                 self.optimizer.zero_grad(set_to_none=True)
                 loss.backward()
+                # a finite loss can still have a nan gradient (a saturated unit times an infinity)
+                gradient = torch.nn.utils.get_total_norm([p.grad for p in self.model.parameters()]).item()
+                if not math.isfinite(gradient):  # before the step: the weights stay finite
+                    raise Diverged(self.epochs_done + 1, batch, "gradient", gradient)
                 self.optimizer.step()
                 self._position += len(index)
                 if on_batch:
-                    batch = -(-self._position // batch_size)
-                    on_batch(BatchReport(self.epochs_done + 1, batch, batches, loss.item()))
+                    on_batch(BatchReport(self.epochs_done + 1, batch, batches, loss_value))
             return True
         finally:
             self.elapsed_s += time.perf_counter() - started
@@ -177,9 +238,43 @@ class Trainer:
         self._order = None
         loss, train_acc = evaluate(self.model, self.train_images, self.train_labels)
         _, test_acc = evaluate(self.model, self.test_images, self.test_labels)
-        self.elapsed_s += time.perf_counter() - started
+        self.evaluation_s = time.perf_counter() - started
+        self.elapsed_s += self.evaluation_s
         result = EpochResult(
             self.epochs_done + 1, round(loss, 4), round(train_acc, 2), round(test_acc, 2), round(self.elapsed_s, 3)
         )
         self.history.append(result)
         return result
+
+
+@dataclass
+class RunClock:
+    """How long the rest of a run will take, from its batches so far and what an evaluation costs.
+
+    Training time per batch is measured (wall time less the evaluations); each epoch still to come
+    adds its batches and one evaluation. Call `batch_done` after every batch, `epoch_done` after
+    every epoch.
+    """
+
+    epochs: int  # epochs this run trains
+    evaluation_s: float  # what one end-of-epoch evaluation takes
+    started: float = field(default_factory=time.perf_counter)
+    batches_done: int = 0
+    epochs_done: int = 0
+    _evaluations_s: float = 0.0  # spent evaluating so far
+
+    @property
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self.started
+
+    def batch_done(self, report: BatchReport) -> float:
+        """Seconds left after the batch `report` describes."""
+        self.batches_done += 1
+        per_batch = max(0.0, self.elapsed_s - self._evaluations_s) / self.batches_done
+        batches_left = report.batches - report.batch + (self.epochs - self.epochs_done - 1) * report.batches
+        return batches_left * per_batch + (self.epochs - self.epochs_done) * self.evaluation_s
+
+    def epoch_done(self, evaluation_s: float) -> None:
+        self.epochs_done += 1
+        self._evaluations_s += evaluation_s
+        self.evaluation_s = evaluation_s

@@ -6,11 +6,13 @@ without a browser and the page code only lays it out.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from .config import TrainConfig
+from .divergence import Trouble
 from .jobs import JobSnapshot, JobState
 
 
@@ -110,9 +112,9 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
             "Your run starts by itself as soon as one finishes.",
         )
     if state == JobState.RUNNING:
-        return Notice("info", f"Training {_epochs(snapshot.run_epochs)}… the charts update live.")
+        return Notice("info", f"Training {_epochs(snapshot.run_epochs)}…{run_duration(snapshot)} The charts move live.")
     if state == JobState.FAILED:
-        return Notice("error", snapshot.message)
+        return Notice("error", f"{snapshot.message[:1].upper()}{snapshot.message[1:]}.")
     if not snapshot.history:
         if state == JobState.STOPPED:
             return Notice(
@@ -123,7 +125,7 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
     numbers = f"test accuracy **{last.test_acc:.2f} %**, train accuracy {last.train_acc:.2f} %, loss {last.loss:.4f}"
     if state == JobState.FINISHED:
         return Notice(
-            "success",
+            "warning" if snapshot.trouble else "success",
             f"Training finished: {_epochs(snapshot.run_epochs_done)} in this run, {_epochs(last.epoch)} in all, "
             f"{format_duration(last.elapsed_s)} of training. {numbers}.",
         )
@@ -133,6 +135,45 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
         f"{snapshot.message.capitalize()} after {_epochs(last.epoch)}: {numbers}. "
         "**Train** continues from here; **Reset** starts over.",
     )
+
+
+def run_duration(snapshot: JobSnapshot) -> str:
+    """' About 3 min 20 s in all, 2 min 50 s left.' once the first batches tell; else nothing."""
+    if snapshot.eta_s is None:
+        return ""
+    total = format_duration(snapshot.run_elapsed_s + snapshot.eta_s)
+    return f" About {total} in all, {format_duration(snapshot.eta_s)} left."
+
+
+def _rate_in_the_page(lr: float) -> str:
+    return f"learning rate {format_learning_rate(lr)}"
+
+
+def trouble_sentence(trouble: Trouble, batch_size: int, rate: Callable[[float], str] = _rate_in_the_page) -> str:
+    """What is wrong and what to try, in a sentence without its full stop; `rate` names a learning
+    rate ("--lr 0.0003" on the command line)."""
+    if trouble.too_high:
+        return f"the learning rate is too high ({rate(trouble.lr)}): {trouble.what}; try {rate(trouble.suggested_lr)}"
+    options = [rate(trouble.suggested_lr)] if trouble.suggested_lr else []
+    options += ["a smaller batch size", "more epochs"]
+    return (
+        f"the model is learning too slowly ({rate(trouble.lr)}, batch size {batch_size}): {trouble.what}; "
+        f"try {', '.join(options[:-1])} or {options[-1]}"
+    )
+
+
+def trouble_notice(snapshot: JobSnapshot) -> str | None:
+    """Why the model is not learning and what to change, shown beside the charts; None when it learns."""
+    trouble = snapshot.trouble
+    if trouble is None:
+        return None
+    sentence = trouble_sentence(trouble, snapshot.config.batch_size)
+    then = (
+        "Choose it in the sidebar, press **Reset** (these weights may be past saving), then **Train**."
+        if trouble.too_high
+        else "Change the settings in the sidebar and press **Train**: training goes on from these weights."
+    )
+    return f"**{sentence[:1].upper()}{sentence[1:]}.** {then}"
 
 
 def format_setting(value: object) -> str:

@@ -102,6 +102,19 @@ def no_network(monkeypatch) -> list[str]:
     return tried
 
 
+@pytest.fixture(
+    params=[
+        torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB"),
+        RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: you tried"),
+        MemoryError(),
+    ],
+    ids=["cuda", "cpu allocator", "python"],
+)
+def out_of_memory(request) -> BaseException:
+    """Each way a device says it is out of memory: CUDA's error, torch's CPU allocator's, Python's."""
+    return request.param
+
+
 @pytest.fixture(scope="session")
 def mnist_data_dir(tmp_path_factory) -> Path:
     """A writable data folder with the real MNIST, imported (md5-checked and extracted) from ../shared.

@@ -6,13 +6,15 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
+from mnistdemo import cli, training
 from mnistdemo.checkpoint import load_checkpoint, save_checkpoint
-from mnistdemo.cli import main
+from mnistdemo.cli import EXIT_NOT_LEARNING, main
 from mnistdemo.config import TrainConfig
 from mnistdemo.training import Trainer, evaluate
 
@@ -67,7 +69,10 @@ GOOD_INPUT = {
         "{tmp}/trained.pt",
         "--json",
     ],
-    "train plain": ["train", "--epochs", "2", "--batch-size", "64", "--model", "zoo", "--data-dir", "{data}"],
+    "train plain": [
+        "train",
+        *("--epochs", "2", "--batch-size", "64", "--lr", "0.01", "--model", "zoo", "--data-dir", "{data}"),
+    ],
     "evaluate": ["evaluate", "{tmp}/made-here.pt", "--data-dir", "{data}", "--json"],
 }
 
@@ -222,3 +227,63 @@ def test_cnn_trains_with_its_presets_settings_unless_told(synthetic_data_dir, ca
     assert main(arguments) == 0
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert (summary["epochs"], summary["lr"], summary["batch_size"]) == (1, 0.01, expected.batch_size)
+
+
+def messages(stderr: str) -> list[str]:
+    """The lines the command wrote, without its progress bar's frames."""
+    return [line for line in stderr.replace("\r", "\n").splitlines() if line.startswith("mnistdemo:")]
+
+
+def test_a_diverging_run_warns_and_exits_with_its_own_status(mnist_data_dir, capsys, single_thread):
+    code = main(["train", "--model", "zoo", "--lr", "10", "--epochs", "1", "--data-dir", str(mnist_data_dir)])
+    out, err = capsys.readouterr()
+
+    assert code == EXIT_NOT_LEARNING == 3
+    (warning,) = messages(err)
+    assert warning.startswith("mnistdemo: warning: the learning rate is too high (--lr 10): after epoch 1 the loss")
+    assert warning.endswith("; try --lr 0.0003")
+    assert out.startswith("test accuracy ")  # the run's numbers all the same
+
+
+def test_a_loss_that_is_not_a_number_stops_the_run_and_saves_nothing(synthetic_data, monkeypatch, capsys, tmp_path):
+    images = synthetic_data.train_images.clone()
+    images[:, 14, 14] = float("nan")
+    monkeypatch.setattr(cli, "load_mnist", lambda data_dir: replace(synthetic_data, train_images=images))
+
+    code = main(["train", "--lr", "0.01", "--batch-size", "32", "--save", str(tmp_path / "model.pt"), "--json"])
+    out, err = capsys.readouterr()
+
+    assert code == EXIT_NOT_LEARNING and out == ""
+    assert messages(err) == [
+        "mnistdemo: warning: the learning rate is too high (--lr 0.01): the loss became nan in epoch 1, batch 1; "
+        "try --lr 0.0003"
+    ]
+    assert not (tmp_path / "model.pt").exists()
+
+
+def test_out_of_memory_is_one_line(synthetic_data_dir, monkeypatch, capsys, single_thread, out_of_memory):
+    def runs_out(log_probs, labels):
+        raise out_of_memory
+
+    monkeypatch.setattr(training, "crossentropy", runs_out)  # simulated: real ones need a full device
+    code = main(["train", "--batch-size", "32", "--data-dir", str(synthetic_data_dir)])
+    out, err = capsys.readouterr()
+
+    assert code == 1 and out == "" and "Traceback" not in err
+    assert messages(err) == [
+        "mnistdemo: error: out of memory training the seed model with batch size 32 on cpu: choose a smaller batch size"
+    ]
+    assert err.rstrip().endswith(messages(err)[0]), "the progress bar is erased: the error is the last line"
+
+
+def test_json_runs_say_how_long_they_will_take_on_stderr(synthetic_data_dir, monkeypatch, capsys, single_thread):
+    monkeypatch.setattr(cli, "ESTIMATE_AFTER_S", 0.0)
+    args = ["train", "--epochs", "3", "--batch-size", "32", "--lr", "0.01", "--json", "--data-dir"]
+    assert main([*args, str(synthetic_data_dir)]) == 0
+    out, err = capsys.readouterr()
+
+    (estimate,) = messages(err)
+    assert estimate.startswith("mnistdemo: this run will take about ") and estimate.endswith(
+        " (from its first batches)"
+    )
+    assert all(json.loads(line) for line in out.splitlines())  # stdout stays JSON

@@ -166,3 +166,105 @@ def test_favour_training_threads_shortens_the_gil_switch_interval():
         assert sys.getswitchinterval() == pytest.approx(jobs.GIL_SWITCH_INTERVAL_S)
     finally:
         sys.setswitchinterval(before)
+
+
+def wait_for_state(job: TrainingJob, state: JobState) -> None:
+    deadline = time.monotonic() + WAIT_S
+    while job.snapshot().state != state:
+        assert time.monotonic() < deadline, f"the job never got {state}; it is {job.snapshot().state}"
+        time.sleep(0.01)
+
+
+def test_a_run_stops_soon_after_its_page_is_closed(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG)  # the 90 s fallback is far away
+    job.start(replace(CONFIG, epochs=100))
+    wait_for_state(job, JobState.RUNNING)
+    job.page_closed(grace_s=0.2)
+    snapshot = wait_until_done(job)
+    assert snapshot.state == JobState.STOPPED and snapshot.message == "stopped" + jobs.ABANDONED
+    assert snapshot.epochs_done < 100
+
+
+def test_a_page_that_comes_back_within_the_grace_keeps_its_run(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG)
+    job.start(replace(CONFIG, epochs=100))
+    job.page_closed(grace_s=0.3)
+    job.heartbeat()  # it reconnected: its page polls again
+    time.sleep(0.6)
+    assert job.snapshot().state == JobState.RUNNING
+    job.stop()
+
+
+def test_a_run_waiting_for_a_slot_notices_its_page_is_gone(synthetic_data, single_thread):
+    slots = threading.BoundedSemaphore(1)
+    slots.acquire()  # another session's run holds the only slot
+    job = TrainingJob(synthetic_data, CONFIG, slots=slots)
+    job.start(CONFIG)
+    assert job.snapshot().state == JobState.WAITING
+    job.page_closed(grace_s=0.1)
+    snapshot = wait_until_done(job)
+    assert snapshot.state == JobState.STOPPED and snapshot.message == "stopped before it started" + jobs.ABANDONED
+    slots.release()
+    assert slots.acquire(blocking=False), "the waiting run must not have kept a slot"
+
+
+@pytest.mark.parametrize(
+    "pixel, quantity",
+    [(float("nan"), "loss"), (float("inf"), "gradient")],  # inf saturates a sigmoid: a finite loss, a nan slope
+)
+def test_a_loss_or_gradient_that_is_not_a_number_fails_the_run_and_says_the_rate_is_too_high(
+    synthetic_data, single_thread, pixel, quantity
+):
+    images = synthetic_data.train_images.clone()
+    images[:, 14, 14] = pixel  # every digit: the very first batch
+    job = TrainingJob(replace(synthetic_data, train_images=images), CONFIG)
+    job.start(CONFIG)
+    snapshot = wait_until_done(job)
+    assert snapshot.state == JobState.FAILED
+    assert snapshot.message.startswith(f"training stopped: the {quantity} became nan in epoch 1, batch 1")
+    assert snapshot.trouble.too_high and snapshot.trouble.suggested_lr == TrainConfig().lr  # the usual rate
+    probabilities = job.predict_proba(synthetic_data.test_images[:5].numpy())
+    assert np.isfinite(probabilities).all(), "the page keeps the last finite weights"
+
+
+def test_out_of_memory_fails_the_run_with_the_reason_and_keeps_the_weights(synthetic_data, single_thread, monkeypatch):
+    job = TrainingJob(synthetic_data, CONFIG)
+    model = job._trainer.model
+    weights = {name: value.clone() for name, value in model.state_dict().items()}
+
+    def out_of_memory(images):
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB")
+
+    monkeypatch.setattr(model, "forward", out_of_memory)
+    job.start(CONFIG)
+    snapshot = wait_until_done(job)
+    assert snapshot.state == JobState.FAILED
+    assert snapshot.message == (
+        "training stopped: out of memory training the seed model with batch size 16 on cpu: choose a smaller batch "
+        "size. The weights from before that batch are kept"
+    )
+    assert all(torch.equal(model.state_dict()[name], value) for name, value in weights.items())
+    monkeypatch.undo()
+    job.start(replace(CONFIG, batch_size=8))  # a smaller batch size: training goes on
+    assert wait_until_done(job).state == JobState.FINISHED
+
+
+def test_an_epoch_no_better_than_chance_is_reported_while_the_run_goes_on(synthetic_data, single_thread):
+    crawling = TrainConfig(epochs=2, batch_size=256, lr=1e-5)  # two tiny steps an epoch
+    job = TrainingJob(synthetic_data, crawling)
+    job.start(crawling)
+    snapshot = wait_until_done(job)
+    assert snapshot.state == JobState.FINISHED and snapshot.epochs_done == 2
+    assert snapshot.trouble is not None and not snapshot.trouble.too_high
+    job.reset(CONFIG)
+    assert job.snapshot().trouble is None
+
+
+def test_a_running_job_says_how_long_the_rest_will_take(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG)
+    job.start(replace(CONFIG, epochs=50))
+    while job.snapshot().eta_s is None:
+        time.sleep(0.01)
+    snapshot = job.snapshot()
+    job.stop()
+    assert snapshot.eta_s > 0 and snapshot.run_elapsed_s > 0

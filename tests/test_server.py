@@ -1,15 +1,19 @@
 """The server as the README starts it (`bash scripts/app.sh`, after the test command's install): it
-idles when a page is open and nobody touches it, and many sessions opened at once on a cold server
-leave no traceback in its log.
+idles when a page is open and nobody touches it, many sessions opened at once on a cold server
+leave no traceback in its log, and a closed page's run gives its training slot back within seconds.
 
 Each test starts its own server, so that "idle" and "cold" mean what they say.
 """
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from harness.browser import idle_server_cores, streamlit_server
+from mnistdemo.jobs import CLOSED_PAGE_GRACE_S
+from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -20,6 +24,7 @@ IDLE_WINDOW_S = 6.0
 # .venv kept it at about 1 core. A quarter of a core separates the two on any machine.
 MAX_IDLE_CORES = 0.25
 SESSIONS = 10
+LATECOMER_TIMEOUT_MS = 40_000
 LOG_PROBLEMS = ("Traceback", "Error", "Inotify queue overflowed")
 
 
@@ -65,6 +70,53 @@ def test_many_sessions_at_once_on_a_cold_server_log_no_error(browser, mnist_data
             expect(page.locator("canvas.upper-canvas")).to_be_visible()
         for page in pages:
             expect(page.get_by_test_id("stException")).to_have_count(0)
+        context.close()
+
+    assert not problems_in(log.read_text()), problems_in(log.read_text())
+
+
+def press_train(page, epochs: str = "End") -> None:
+    """Choose the epochs with the slider's keys ("End": 100, "Home": 1) and press Train."""
+    sidebar = page.get_by_test_id("stSidebar")
+    sidebar.get_by_role("slider", name="Epochs").focus()
+    page.keyboard.press(epochs)
+    sidebar.get_by_role("button", name="Train", exact=True).click()
+
+
+def test_a_closed_pages_run_gives_its_slot_back_within_seconds(browser, mnist_data_dir, tmp_path):
+    """Every slot busy with a long run, one more run waiting: close the waiting page, then a running
+    one. A page opened after a few seconds gets the freed slot at once; had the closed run kept
+    training (until the 90 s fallback) or the closed waiting run taken the slot, it would wait."""
+    from playwright.sync_api import expect
+
+    log = tmp_path / "streamlit.log"
+    with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
+        context = browser.new_context(viewport={"width": 1200, "height": 800})
+
+        def open_page():
+            page = context.new_page()
+            page.set_default_timeout(PAGE_TIMEOUT_MS)
+            page.goto(server.url)
+            page.get_by_role("button", name="Train", exact=True).wait_for()
+            return page
+
+        running = [open_page() for _ in range(MAX_CONCURRENT_RUNS)]
+        for page in running:
+            press_train(page)
+            expect(page.get_by_text("Training 100 epochs")).to_be_visible()
+        waiting = open_page()
+        press_train(waiting)
+        expect(waiting.get_by_text("Waiting for a free training slot").first).to_be_visible()
+
+        waiting.close()
+        running.pop().close()
+        time.sleep(CLOSED_PAGE_GRACE_S + 3)  # the grace a reconnecting page gets, and a poll or two
+        latecomer = open_page()
+        press_train(latecomer, epochs="Home")
+        # One epoch takes seconds; a slot kept until the fallback (90 s), or taken by the closed page's
+        # 100 epochs, would keep it waiting far longer.
+        expect(latecomer.get_by_text("Training finished")).to_be_visible(timeout=LATECOMER_TIMEOUT_MS)
+        expect(running[0].get_by_text("Training 100 epochs")).to_be_visible()  # the open page's run goes on
         context.close()
 
     assert not problems_in(log.read_text()), problems_in(log.read_text())

@@ -1,13 +1,25 @@
 import itertools
+import math
 import threading
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
+from mnistdemo import training
 from mnistdemo.config import TrainConfig
 from mnistdemo.models import build_model
-from mnistdemo.training import BatchReport, EpochResult, Trainer, crossentropy, evaluate
+from mnistdemo.training import (
+    BatchReport,
+    Diverged,
+    EpochResult,
+    RunClock,
+    Trainer,
+    TrainingOutOfMemory,
+    crossentropy,
+    evaluate,
+)
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
@@ -232,3 +244,89 @@ def test_update_changes_hyperparameters_between_runs(synthetic_data):
         trainer.update(TrainConfig(model="zoo"))
     with pytest.raises(ValueError, match="needs a reset"):
         trainer.update(TrainConfig(seed=1))
+
+
+def with_nan_in_training_image(data, index: int):
+    train_images = data.train_images.clone()
+    train_images[index, 14, 14] = float("nan")
+    return replace(data, train_images=train_images)
+
+
+def test_a_nan_loss_stops_the_run_before_its_step(synthetic_data):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    order = torch.randperm(len(synthetic_data.train_images), generator=torch.Generator().manual_seed(FAST.seed))
+    bad_batch = 4  # 1-based: the batch that holds the poisoned image
+    poisoned = Trainer(with_nan_in_training_image(synthetic_data, int(order[(bad_batch - 1) * 32])), FAST, CPU)
+    stop, seen = threading.Event(), []
+    trainer.run(1, on_batch=stop_at(stop, 1, bad_batch - 1, seen), stop=stop)  # the same run, stopped before it
+
+    with pytest.raises(Diverged, match=f"the loss became nan in epoch 1, batch {bad_batch}") as caught:
+        poisoned.run(1)
+
+    assert (caught.value.epoch, caught.value.batch) == (1, bad_batch) and math.isnan(caught.value.value)
+    assert_same_weights(weights(poisoned), weights(trainer))  # the last finite weights, no step on nan
+    assert all(torch.isfinite(value).all() for value in weights(poisoned).values())
+    with pytest.raises(Diverged):  # the same batch again: nothing was skipped
+        poisoned.run(1)
+
+
+def test_out_of_memory_keeps_the_weights_and_training_goes_on_from_that_batch(
+    synthetic_data, monkeypatch, out_of_memory
+):
+    uninterrupted = Trainer(synthetic_data, FAST, CPU)
+    uninterrupted.run(2)
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    forward = trainer.model.forward
+    calls = itertools.count(1)
+
+    def runs_out_at_the_third_batch(images):
+        if next(calls) == 3:
+            raise out_of_memory
+        return forward(images)
+
+    monkeypatch.setattr(trainer.model, "forward", runs_out_at_the_third_batch)
+    before = Trainer(synthetic_data, FAST, CPU)
+    stop, seen = threading.Event(), []
+    before.run(1, on_batch=stop_at(stop, 1, 2, seen), stop=stop)
+
+    with pytest.raises(TrainingOutOfMemory, match="out of memory training the seed model with batch size 32 on cpu"):
+        trainer.run(2)
+
+    assert_same_weights(weights(trainer), weights(before))
+    monkeypatch.setattr(trainer.model, "forward", forward)
+    trainer.run(2)
+    assert_same_weights(weights(trainer), weights(uninterrupted))
+
+
+def test_other_errors_are_not_taken_for_out_of_memory(synthetic_data, monkeypatch):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+
+    def broken(images):
+        raise RuntimeError("mat1 and mat2 shapes cannot be multiplied")
+
+    monkeypatch.setattr(trainer.model, "forward", broken)
+    with pytest.raises(RuntimeError, match="shapes cannot be multiplied"):
+        trainer.run(1)
+
+
+def test_the_run_clock_counts_batches_and_evaluations(monkeypatch):
+    now = [100.0]
+    monkeypatch.setattr(training.time, "perf_counter", lambda: now[0])
+    clock = RunClock(epochs=2, evaluation_s=5.0, started=now[0])
+
+    def one_second_batch(epoch: int, batch: int) -> float:  # 10 batches an epoch
+        now[0] += 1
+        return clock.batch_done(BatchReport(epoch, batch, 10, 2.3))
+
+    left = [one_second_batch(1, batch) for batch in range(1, 11)]
+    assert left[4] == pytest.approx(5 + 10 + 2 * 5)  # the batches of both epochs, then both evaluations
+    now[0] += 4  # epoch 1's evaluation took 4 s, not the 5 estimated
+    clock.epoch_done(4.0)
+    assert one_second_batch(2, 1) == pytest.approx(9 + 4)
+
+
+def test_the_evaluation_estimate_is_measured_once_an_epoch_has_ended(synthetic_data):
+    trainer = Trainer(synthetic_data, FAST, CPU)
+    assert trainer.estimated_evaluation_s() > 0 and trainer.evaluation_s is None
+    trainer.run(1)
+    assert trainer.estimated_evaluation_s() == trainer.evaluation_s > 0

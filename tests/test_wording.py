@@ -5,6 +5,7 @@ import pytest
 
 from mnistdemo import wording
 from mnistdemo.config import TrainConfig
+from mnistdemo.divergence import Trouble
 from mnistdemo.jobs import JobSnapshot, JobState
 from mnistdemo.models import PRESETS
 from mnistdemo.training import EpochResult
@@ -25,6 +26,8 @@ RUNNING = JobSnapshot(
     run_epochs_done=2,
     eta_s=12.4,
 )
+TOO_HIGH = Trouble("after epoch 1 the model is no better than chance (9.74 % of the test digits)", True, 0.1, 1e-3)
+TOO_SLOW = Trouble("after epoch 1 the model is no better than chance (7.21 % of the test digits)", False, 1e-5, 3e-4)
 
 
 def test_learning_rates_and_durations_read_naturally():
@@ -97,12 +100,36 @@ def test_epoch_metrics_show_the_last_epoch_and_its_change():
         ),
         (replace(RUNNING, state=JobState.STOPPED, message="stopped"), "info", "Stopped after 2 epochs"),
         (replace(IDLE, state=JobState.STOPPED, message="stopped before it started"), "info", "No epoch has finished"),
-        (replace(IDLE, state=JobState.FAILED, message="training failed: boom"), "error", "boom"),
+        (replace(IDLE, state=JobState.FAILED, message="training failed: boom"), "error", "Training failed: boom."),
+        (replace(RUNNING, state=JobState.FINISHED, trouble=TOO_HIGH), "warning", "Training finished"),
     ],
 )
 def test_run_notice_says_what_happened(snapshot, kind, words):
     notice = wording.run_notice(snapshot, training_slots=2)
     assert notice.kind == kind and words in notice.text
+
+
+def test_a_running_notice_says_how_long_the_run_will_take_once_batches_tell():
+    assert wording.run_notice(replace(RUNNING, eta_s=None), 2).text == "Training 5 epochs… The charts move live."
+    text = wording.run_notice(replace(RUNNING, run_elapsed_s=40.0, eta_s=150.0), 2).text
+    assert text == "Training 5 epochs… About 3 min 10 s in all, 2 min 30 s left. The charts move live."
+
+
+def test_trouble_says_which_way_the_learning_rate_is_wrong_and_what_to_try():
+    assert wording.trouble_notice(RUNNING) is None
+    high = wording.trouble_notice(replace(RUNNING, trouble=TOO_HIGH))
+    assert high.startswith(
+        "**The learning rate is too high (learning rate 1e-1): after epoch 1 the model is no better than chance "
+        "(9.74 % of the test digits); try learning rate 1e-3.** Choose it in the sidebar, press **Reset**"
+    )
+    slow = wording.trouble_notice(replace(RUNNING, trouble=TOO_SLOW, config=replace(CONFIG, batch_size=4096)))
+    assert slow.startswith(
+        "**The model is learning too slowly (learning rate 1e-5, batch size 4096): after epoch 1 the model is no "
+        "better than chance (7.21 % of the test digits); try learning rate 3e-4, a smaller batch size or more epochs.**"
+    )
+    on_the_command_line = wording.trouble_sentence(TOO_HIGH, 16, rate=lambda lr: f"--lr {lr:g}")
+    assert on_the_command_line.startswith("the learning rate is too high (--lr 0.1)")
+    assert on_the_command_line.endswith("try --lr 0.001")
 
 
 def test_finished_notice_gives_the_final_numbers():

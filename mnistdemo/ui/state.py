@@ -55,7 +55,15 @@ def job(mnist: MnistData) -> TrainingJob:
     """This session's training job, created on first use with the sidebar's settings."""
     if "job" not in st.session_state:
         st.session_state.job = TrainingJob(mnist, chosen_config(), slots=training_slots())
+    _stopped_with_the_session(st.session_state.job)
     return st.session_state.job
+
+
+# Streamlit releases a session's resources as soon as its page disconnects: the job then stops its
+# run, or its wait for a slot, unless the page comes back within seconds (jobs.CLOSED_PAGE_GRACE_S).
+@st.cache_resource(scope="session", on_release=TrainingJob.page_closed, show_spinner=False)
+def _stopped_with_the_session(_job: TrainingJob) -> TrainingJob:
+    return _job
 
 
 def test_probabilities(mnist: MnistData, version: int, digits: np.ndarray) -> np.ndarray:

@@ -19,6 +19,9 @@ def show(snapshot: JobSnapshot) -> None:
         st.progress(snapshot.run_fraction, text=wording.progress_label(snapshot))
     for column, (label, value, change) in zip(st.columns(4), wording.epoch_metrics(snapshot), strict=True):
         column.metric(label, value, change, delta_color="inverse" if label == "Loss" else "normal")
+    trouble = wording.trouble_notice(snapshot)
+    if trouble:
+        st.warning(trouble, icon="⚠️")
     loss_column, accuracy_column = st.columns(2)
     with loss_column:
         show_chart(charts.loss_chart(snapshot.history, snapshot.batch_losses), "loss_chart")
