@@ -26,7 +26,7 @@ try:
     mnist = state.data()
 except DataError as error:
     st.title("mnistdemo")
-    st.error(f"The MNIST data set is missing. {error}")
+    st.error(f"The MNIST data set cannot be loaded. {error}")
     st.stop()
 
 with st.sidebar:

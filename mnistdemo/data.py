@@ -7,8 +7,10 @@ lives in memory (about 220 MB as float32), so training never touches PIL or the 
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
+import struct
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +23,7 @@ DATA_DIR_ENV = "MNISTDEMO_DATA_DIR"
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "mnistdemo"
 ARCHIVES: dict[str, str] = dict(datasets.MNIST.resources)  # file name -> official md5
 TRAIN_SIZE = 60_000  # digits in MNIST's training split
+IDX_DIMENSIONS = {"images": 3, "labels": 1}  # by the word in the file's name
 
 
 class DataError(Exception):
@@ -54,6 +57,46 @@ def missing_data_message(data_dir: Path) -> str:
         "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into a folder and run: "
         f"python -m mnistdemo data --from FOLDER --data-dir {data_dir}"
     )
+
+
+def reimport_advice(data_dir: Path) -> str:
+    return (
+        f"Import the four official archives again: python -m mnistdemo data --from FOLDER --data-dir {data_dir} "
+        f"(or delete {raw_dir(data_dir)} to download them again)"
+    )
+
+
+def _idx_problem(path: Path) -> str | None:
+    """Why an extracted IDX file cannot be one of MNIST's (None when its header and size agree)."""
+    dimensions = next(count for word, count in IDX_DIMENSIONS.items() if word in path.name)
+    header_size = 4 + 4 * dimensions  # magic, then one big-endian size per dimension
+    size = path.stat().st_size
+    if size < header_size:
+        return f"truncated: {size} bytes"
+    with open(path, "rb") as file:
+        header = file.read(header_size)
+    if header[:4] != struct.pack(">I", 0x0800 + dimensions):  # unsigned bytes in `dimensions` dimensions
+        return "its header is not that of an MNIST file"
+    expected = header_size + math.prod(struct.unpack(f">{dimensions}I", header[4:]))
+    if size != expected:
+        return f"{'truncated' if size < expected else 'too long'}: {size:,} bytes of {expected:,}"
+    return None
+
+
+def damaged_files(data_dir: Path) -> list[str]:
+    """The MNIST files present in `data_dir` that cannot be right, each with why: an extracted file
+    whose header and size disagree, or an archive (not yet extracted) that fails its md5."""
+    raw = raw_dir(data_dir)
+    problems = []
+    for archive, md5 in ARCHIVES.items():
+        extracted = raw / archive.removesuffix(".gz")
+        if extracted.is_file():
+            why = _idx_problem(extracted)
+            if why:
+                problems.append(f"{extracted.name} ({why})")
+        elif (raw / archive).is_file() and not check_integrity(str(raw / archive), md5):
+            problems.append(f"{archive} (not the official archive: truncated or altered)")
+    return problems
 
 
 def find_archives(folder: Path) -> Path:
@@ -103,5 +146,17 @@ def load_mnist(data_dir: str | os.PathLike | None = None) -> MnistData:
         test_images, test_labels = _load_split(folder, train=False)
     # missing and undownloadable, or damaged (torchvision's IDX reader then fails with any of these)
     except (RuntimeError, OSError, ValueError, AssertionError, TypeError, KeyError) as error:
-        raise DataError(missing_data_message(folder)) from error
+        raise DataError(_load_failure_message(folder, error)) from error
     return MnistData(train_images, train_labels, test_images, test_labels)
+
+
+def _load_failure_message(data_dir: Path, error: Exception) -> str:
+    """Damaged files named as damaged; absent ones as absent; anything else as it is."""
+    damaged = damaged_files(data_dir)
+    if damaged:
+        return f"MNIST in {raw_dir(data_dir)} is damaged: {'; '.join(damaged)}. {reimport_advice(data_dir)}"
+    raw = raw_dir(data_dir)
+    if not all((raw / name).is_file() or (raw / name.removesuffix(".gz")).is_file() for name in ARCHIVES):
+        return missing_data_message(data_dir)
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return f"MNIST in {raw} could not be read ({reason}). {reimport_advice(data_dir)}"

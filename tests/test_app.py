@@ -9,7 +9,10 @@ called; training still runs in the job's own thread meanwhile.
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
+import itertools
+import logging
 import threading
 import time
 from pathlib import Path
@@ -17,8 +20,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
+from streamlit import logger as streamlit_logger
+from streamlit.elements.lib import policies
 from streamlit.testing.v1 import AppTest
 
+from harness.drawings import png_data_url
+from mnistdemo import training
 from mnistdemo.config import TrainConfig
 from mnistdemo.jobs import JobState
 from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
@@ -81,6 +88,24 @@ def texts(elements) -> list[str]:
 def metric(at: AppTest, label: str) -> str:
     (found,) = [m for m in at.metric if m.label == label]
     return found.value
+
+
+@contextlib.contextmanager
+def streamlit_log_warnings(monkeypatch):
+    """Every warning Streamlit's loggers write meanwhile (they do not propagate to the root logger);
+    its warnings shown once per process are re-armed first."""
+    monkeypatch.setattr(policies, "_shown_default_value_warning", False)
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler(logging.WARNING)
+    handler.emit = records.append
+    loggers = list(streamlit_logger._loggers.values())
+    for logger in loggers:
+        logger.addHandler(handler)
+    try:
+        yield records
+    finally:
+        for logger in loggers:
+            logger.removeHandler(handler)
 
 
 def canvas_state(pixels: np.ndarray) -> dict:
@@ -238,6 +263,21 @@ def test_browse_the_test_digits(open_app):
     assert at.pagination[0].num_pages < 500
 
 
+def test_turning_the_grid_to_the_selection_logs_no_warning(open_app, monkeypatch):
+    """Streamlit logs a 25-line warning when a widget with a default is also set through Session
+    State: the grid must turn to the selected digit's page without that."""
+    at = open_app(tab="Test digits")
+    with streamlit_log_warnings(monkeypatch) as warnings:
+        at.number_input(key="test_digit").set_value(500).run()
+        assert at.pagination[0].value == 25
+        at.toggle(key="mistakes_only").set_value(True).run()
+        at.pagination[0].select(2).run()
+        at.toggle(key="mistakes_only").set_value(False).run()
+        assert at.pagination[0].value == 25 and texts(at.subheader) == ["Test digit #500"]
+    assert not at.exception
+    assert [record.getMessage() for record in warnings] == []
+
+
 def test_choosing_a_model_brings_its_usual_settings(open_app):
     at = open_app()
     at.radio(key="model").set_value("cnn").run()
@@ -284,6 +324,68 @@ def test_draw_tab_hints_on_an_empty_canvas_and_reads_a_stroke(open_app):
 
     at.button(key="clear_canvas").click().run()  # a new, empty canvas
     assert "empty" in texts(at.info)[0]
+
+
+def test_draw_tab_refuses_what_no_canvas_sends_with_a_message(open_app):
+    at = open_app(tab="Draw")
+    for data_url, why in [
+        (png_data_url(2000, 2000), "an image of 2000 × 2000 pixels"),  # a bomb, in miniature
+        (png_data_url(280, 280, bit_depth=16, grey=True), "a 16-bit image"),
+        ("data:image/png;base64,!!!! not base64", "not base64"),
+    ]:
+        at.session_state["draw_canvas_0"] = {"drawing": {"raw": {"objects": []}, "data": data_url}}
+        at.run()
+        assert not at.exception
+        (warning,) = texts(at.warning)
+        assert warning.startswith("This drawing could not be read") and why in warning
+        assert not at.get("plotly_chart") and not at.metric
+
+    at.session_state["draw_canvas_0"] = canvas_state(canvas((slice(40, 240), slice(130, 150))))  # a real drawing
+    at.run()
+    assert not at.warning and metric(at, "Top guess")
+
+
+def test_a_diverging_run_is_said_plainly_beside_the_charts(open_app):
+    """A tiny model at a huge rate (the sidebar offers up to 0.1; the job, like the CLI, takes 10)."""
+    at = open_app()
+    at.session_state["job"].start(TrainConfig(model="zoo", lr=10.0, epochs=1))
+    wait_for(at, lambda snapshot: not snapshot.active)
+
+    finished, trouble = texts(at.main.warning)  # no "success": the run finished, but learned nothing
+    assert finished.startswith("Training finished: 1 epoch in this run") and not at.success
+    assert trouble.startswith("**The learning rate is too high (learning rate 1e1): after epoch 1 the loss is ")
+    assert trouble.endswith(
+        "try learning rate 3e-4.** Choose it in the sidebar, press **Reset** (these weights may be past saving), "
+        "then **Train**."
+    )
+
+
+def test_a_run_learning_too_slowly_is_said_too(open_app):
+    at = choose(open_app(), "seed", epochs=1, batch_size=4096, lr=1e-5)
+    at.button(key="train").click().run()
+    wait_for(at, lambda snapshot: not snapshot.active)
+
+    (trouble,) = [text for text in texts(at.warning) if "too slowly" in text]
+    assert trouble.startswith("**The model is learning too slowly (learning rate 1e-5, batch size 4096): after epoch 1")
+    assert "try learning rate 3e-4, a smaller batch size or more epochs.**" in trouble
+
+
+def test_a_loss_that_is_not_a_number_stops_the_run_in_the_page(open_app, monkeypatch):
+    """Simulated: no setting the page offers makes the loss nan on MNIST."""
+    calls = itertools.count(1)
+    real = training.crossentropy
+    monkeypatch.setattr(
+        training, "crossentropy", lambda *args: real(*args) * (float("nan") if next(calls) == 3 else 1.0)
+    )
+    at = choose(open_app(), "zoo", epochs=1, batch_size=1024, lr=1e-2)
+    at.button(key="train").click().run()
+    wait_for(at, lambda snapshot: not snapshot.active)
+
+    (error,) = texts(at.error)
+    assert error == "Training stopped: the loss became nan in epoch 1, batch 3; the weights are from before that batch."
+    (trouble,) = [text for text in texts(at.warning) if "too high" in text]
+    assert "the loss became nan in epoch 1, batch 3; try learning rate 3e-4" in trouble
+    assert not at.exception
 
 
 def test_missing_data_explains_what_to_do(tmp_path, monkeypatch, no_network):

@@ -80,6 +80,18 @@ def damaged_checkpoint(path):
     return write_torch_file(path, {"format": FORMAT, "config": {"model": "seed"}, "history": [], "state_dict": state})
 
 
+def checkpoint_with(path, state_dict, model: str = "seed"):
+    """A checkpoint naming `model` whose weights are `state_dict`."""
+    return write_torch_file(
+        path, {"format": FORMAT, "config": {"model": model}, "history": [], "state_dict": state_dict}
+    )
+
+
+def with_nan(state: dict) -> dict:
+    state["3.bias"][4] = float("nan")
+    return state
+
+
 class NotAWeight:
     pass
 
@@ -96,7 +108,20 @@ class NotAWeight:
         (lambda path: write_torch_file(path, [1, 2, 3]), "is not a mnistdemo checkpoint"),
         (lambda path: write_torch_file(path, {"format": FORMAT}), "is damaged"),
         (lambda path: write_torch_file(path, {"format": FORMAT, "config": None, "state_dict": {}}), "is damaged"),
-        (damaged_checkpoint, "is damaged"),
+        (damaged_checkpoint, "holds another network than the seed model it names: its 1.weight is 3×3, the seed "),
+        (
+            lambda path: checkpoint_with(path, build_model("cnn").state_dict(), model="zoo"),
+            "holds another network than the zoo model it names: its 1.weight is 16×1×5×5, the zoo model.s is 32×784",
+        ),
+        (
+            lambda path: checkpoint_with(path, {**build_model("zoo").state_dict(), "9.weight": torch.ones(2)}, "zoo"),
+            "holds another network than the zoo model it names: extra weights 9.weight",
+        ),
+        (lambda path: checkpoint_with(path, {"1.weight": "text"}), "its weights are not a table of tensors"),
+        (
+            lambda path: checkpoint_with(path, with_nan(build_model("seed").state_dict())),
+            r"holds weights that are not numbers \(nan or infinity in 3.bias\)",
+        ),
     ],
     ids=[
         "missing",
@@ -109,12 +134,17 @@ class NotAWeight:
         "no weights",
         "no config",
         "wrong shapes",
+        "another architecture",
+        "extra layer",
+        "not tensors",
+        "nan weights",
     ],
 )
 def test_bad_checkpoints_raise_checkpoint_error(tmp_path, make, message):
     path = make(tmp_path / "model.pt")
-    with pytest.raises(CheckpointError, match=message):
+    with pytest.raises(CheckpointError, match=message) as caught:
         load_checkpoint(path)
+    assert "\n" not in str(caught.value), "one line, not torch's list of mismatches"
 
 
 def test_a_pickled_object_is_never_executed(tmp_path):

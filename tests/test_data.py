@@ -51,17 +51,47 @@ def test_missing_data_offline_says_how_to_import(tmp_path, no_network):
 
 
 @pytest.mark.parametrize(
-    "damage",
-    [lambda content: content[:1000], lambda content: b"not an IDX file at all"],
-    ids=["truncated, as an interrupted extraction leaves it", "garbage"],
+    "damage, why",
+    [
+        (lambda content: content[:1000], "truncated: 1,000 bytes of 235,216"),
+        (lambda content: content[:10], "truncated: 10 bytes"),
+        (lambda content: b"not an IDX file at all" * 100, "its header is not that of an MNIST file"),
+        (lambda content: content[:4] + (7).to_bytes(4, "big") + content[8:], "too long: 235,216 bytes of 5,504"),
+    ],
+    ids=["truncated, as an interrupted extraction leaves it", "truncated header", "garbage", "bogus header"],
 )
-def test_damaged_extracted_file_is_a_data_error(tmp_path, write_mnist, no_network, damage):
+def test_damaged_extracted_file_is_named_as_damaged(tmp_path, write_mnist, no_network, damage, why):
     raw = write_mnist(tmp_path / "MNIST" / "raw", compressed=False)
     images = raw / "train-images-idx3-ubyte"
     images.write_bytes(damage(images.read_bytes()))
 
-    with pytest.raises(DataError, match="python -m mnistdemo data --from"):
+    with pytest.raises(DataError) as caught:
         load_mnist(tmp_path)
+
+    assert str(caught.value) == (
+        f"MNIST in {raw} is damaged: train-images-idx3-ubyte ({why}). Import the four official archives again: "
+        f"python -m mnistdemo data --from FOLDER --data-dir {tmp_path} (or delete {raw} to download them again)"
+    )
+
+
+def test_a_truncated_archive_is_named_as_damaged_not_missing(tmp_path, official_synthetic_archives, no_network):
+    raw = tmp_path / "data" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in data.ARCHIVES:  # the archives copied in by hand, one cut short, none extracted yet
+        (raw / name).write_bytes((official_synthetic_archives / name).read_bytes())
+    archive = raw / "t10k-images-idx3-ubyte.gz"
+    archive.write_bytes(archive.read_bytes()[:100])
+
+    with pytest.raises(DataError, match="could not be downloaded") as missing:
+        load_mnist(tmp_path / "elsewhere")
+    with pytest.raises(DataError) as damaged:
+        load_mnist(tmp_path / "data")
+
+    assert "damaged" not in str(missing.value)
+    assert str(damaged.value).startswith(
+        f"MNIST in {raw} is damaged: t10k-images-idx3-ubyte.gz (not the official archive: truncated or altered). "
+        "Import the four official archives again: python -m mnistdemo data --from FOLDER"
+    )
 
 
 def test_import_refuses_archives_with_the_wrong_md5_and_copies_nothing(tmp_path, write_mnist, no_network):

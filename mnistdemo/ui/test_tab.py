@@ -29,6 +29,12 @@ def _follow_selection() -> None:
     st.session_state.follow_selection = True
 
 
+def _page_key() -> str:
+    """Turning the grid to a page is a new pagination widget starting there: Streamlit warns in its
+    log when a widget that has a default value is also set through the Session State API."""
+    return f"test_page_{st.session_state.get('test_page_turn', 0)}"
+
+
 def render(mnist: MnistData, snapshot: JobSnapshot) -> None:
     labels = mnist.test_labels.numpy()
     st.session_state.setdefault("test_digit", DEFAULT_DIGIT)
@@ -49,7 +55,9 @@ def render(mnist: MnistData, snapshot: JobSnapshot) -> None:
                 probabilities = state.test_probabilities(mnist, snapshot.weights_version, shown)
             shown = gallery.shown_digits(labels, predicted_labels(probabilities))
         if st.session_state.pop("follow_selection", False):
-            st.session_state.test_page = gallery.page_of(shown, selected) or 1
+            st.session_state.pop(_page_key(), None)  # the old widget's page
+            st.session_state.test_page_turn = st.session_state.get("test_page_turn", 0) + 1
+            st.session_state.test_page_start = gallery.page_of(shown, selected) or 1
         _grid(mnist, snapshot, shown, labels, selected)
     with detail:
         _detail(mnist, snapshot, selected, int(labels[selected]))
@@ -64,7 +72,8 @@ def _grid(mnist: MnistData, snapshot: JobSnapshot, shown: np.ndarray, labels: np
         f"{len(shown):,} digits in {pages:,} pages. Under each: the true label → the model's guess; "
         "a red frame and ✗ mark a mistake. Click one to look closer."
     )
-    page = st.pagination(pages, key="test_page", max_visible_pages=9, persist_state="session")
+    start = min(st.session_state.get("test_page_start", 1), pages)
+    page = st.pagination(pages, default=start, key=_page_key(), max_visible_pages=9, persist_state="session")
     digits = gallery.page_digits(shown, page)
     guesses = predicted_labels(state.test_probabilities(mnist, snapshot.weights_version, digits))
     for row in range(0, len(digits), COLUMNS):
