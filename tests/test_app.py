@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 from streamlit import logger as streamlit_logger
 from streamlit.elements.lib import policies
@@ -188,6 +189,7 @@ def test_moving_sliders_mid_run_keeps_the_run_then_stop_train_and_reset(open_app
     assert snapshot.state == JobState.RUNNING and snapshot.config.lr == 3e-4 and snapshot.run_epochs == 30
     (pending,) = texts(at.sidebar.warning)
     assert pending.startswith("Changed settings apply to the next run (this one keeps its settings)")
+    assert " in all, " in texts(at.info)[0]  # how long the run will take, from its first batches
     assert "learning rate 3e-4 → 1e-3" in pending and "start over from new weights" in pending
     assert at.get("progress"), "a running job shows its progress"
 
@@ -370,22 +372,50 @@ def test_a_run_learning_too_slowly_is_said_too(open_app):
     assert "try learning rate 3e-4, a smaller batch size or more epochs.**" in trouble
 
 
-def test_a_loss_that_is_not_a_number_stops_the_run_in_the_page(open_app, monkeypatch):
-    """Simulated: no setting the page offers makes the loss nan on MNIST."""
+def nan_loss(loss: torch.Tensor) -> torch.Tensor:
+    return loss * float("nan")
+
+
+def runs_out_of_memory(loss: torch.Tensor) -> torch.Tensor:
+    raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB")
+
+
+@pytest.mark.parametrize(
+    "failure, said, trouble",
+    [
+        (
+            nan_loss,
+            "Training stopped: the loss became nan in epoch 1, batch 3; the weights are from before that batch.",
+            "the loss became nan in epoch 1, batch 3; try learning rate 3e-4",
+        ),
+        (
+            runs_out_of_memory,
+            "Training stopped: out of memory training the zoo model with batch size 1024 on cpu: choose a smaller "
+            "batch size. The weights from before that batch are kept.",
+            None,
+        ),
+    ],
+    ids=["nan loss", "out of memory"],
+)
+def test_a_run_that_cannot_go_on_stops_with_the_reason_in_the_page(open_app, monkeypatch, failure, said, trouble):
+    """Simulated at the third batch: no setting the page offers makes the loss nan or fills the memory here."""
     calls = itertools.count(1)
     real = training.crossentropy
     monkeypatch.setattr(
-        training, "crossentropy", lambda *args: real(*args) * (float("nan") if next(calls) == 3 else 1.0)
+        training, "crossentropy", lambda *args: failure(real(*args)) if next(calls) == 3 else real(*args)
     )
     at = choose(open_app(), "zoo", epochs=1, batch_size=1024, lr=1e-2)
     at.button(key="train").click().run()
     wait_for(at, lambda snapshot: not snapshot.active)
 
-    (error,) = texts(at.error)
-    assert error == "Training stopped: the loss became nan in epoch 1, batch 3; the weights are from before that batch."
-    (trouble,) = [text for text in texts(at.warning) if "too high" in text]
-    assert "the loss became nan in epoch 1, batch 3; try learning rate 3e-4" in trouble
-    assert not at.exception
+    assert texts(at.error) == [said]
+    troubles = [text for text in texts(at.warning) if "too high" in text]
+    assert troubles == [] if trouble is None else trouble in troubles[0]
+    assert not at.exception and at.session_state["job"].snapshot().state == JobState.FAILED
+    monkeypatch.undo()
+    at.button(key="train").click().run()  # Train goes on from the batch that failed
+    wait_for(at, lambda snapshot: not snapshot.active)
+    assert at.session_state["job"].snapshot().state == JobState.FINISHED
 
 
 def test_missing_data_explains_what_to_do(tmp_path, monkeypatch, no_network):
