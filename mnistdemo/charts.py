@@ -46,6 +46,7 @@ def _figure(
     annotations: Sequence[dict] = (),
     shapes: Sequence[dict] = (),
     showlegend: bool = True,
+    height: int = CHART_HEIGHT,
 ) -> go.Figure:
     """One figure in one constructor call: plotly's later `update_*` calls and its templates each
     cost more than building the whole chart, and the page rebuilds the charts on every poll."""
@@ -53,8 +54,8 @@ def _figure(
     layout = {
         "title": {"text": title, "font": {"size": FONT_SIZE + 4}},
         "font": {"size": FONT_SIZE},
-        "height": CHART_HEIGHT,
-        "margin": {"l": 70, "r": 20, "t": 60, "b": 110 if showlegend else 60},
+        "height": height,
+        "margin": {"l": 70, "r": 20, "t": 60 if title else 20, "b": 110 if showlegend else 60},
         "template": "none",
         "paper_bgcolor": "white",
         "plot_bgcolor": "white",
@@ -194,11 +195,14 @@ def probability_chart(
     cap: float | None = None,
     true_label: int | None = None,
     title: str = "What the model thinks",
+    height: int = CHART_HEIGHT,
+    bar_labels: bool = True,
 ) -> go.Figure:
     """Bars of the probability of each digit 0-9 on a fixed 0-1 scale.
 
     `cap`: the highest probability the model can give (the seed model's e/(e+9)), drawn as a dashed
-    line so that short bars read as the model's ceiling rather than as doubt.
+    line so that short bars read as the model's ceiling rather than as doubt. `bar_labels`: each
+    bar's value above it (too wide for a phone's narrow bars).
     """
     values = [float(p) for p in probabilities]
     if len(values) != 10:
@@ -207,7 +211,7 @@ def probability_chart(
         x=[str(digit) for digit in range(10)],
         y=values,
         marker_color=bar_colors(values, true_label),
-        text=[f"{value:.2f}" for value in values],
+        text=[f"{value:.2f}" for value in values] if bar_labels else None,
         textposition="outside",
         cliponaxis=False,
         hovertemplate="digit %{x}<br>probability %{y:.3f}<extra></extra>",
@@ -250,5 +254,35 @@ def probability_chart(
         y_axis={"range": [0, 1.08], "dtick": 0.2},
         annotations=annotations,
         shapes=shapes,
+        showlegend=False,
+        height=height,
+    )
+
+
+def confusion_chart(matrix: np.ndarray, title: str) -> go.Figure:
+    """Counts (10, 10), row = the digit meant, column = the model's guess, as a heatmap with each count
+    written in its cell: the diagonal is what the model got right."""
+    matrix = np.asarray(matrix)
+    text = [[str(count) if count else "" for count in row] for row in matrix.tolist()]
+    heatmap = go.Heatmap(
+        z=matrix,
+        x=list(range(10)),
+        y=list(range(10)),
+        text=text,
+        texttemplate="%{text}",
+        colorscale=[[0, "white"], [1, BLUE]],
+        showscale=False,
+        xgap=1,
+        ygap=1,
+        hovertemplate="meant %{y} → read as %{x}: %{z} drawings<extra></extra>",
+    )
+    ticks = {"tickmode": "array", "tickvals": list(range(10)), "showgrid": False}
+    return _figure(
+        [heatmap],
+        title,
+        "the model's guess",
+        "the digit meant",
+        x_axis={**ticks, "side": "bottom"},
+        y_axis={**ticks, "autorange": "reversed", "scaleanchor": "x"},
         showlegend=False,
     )

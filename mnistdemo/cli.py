@@ -1,4 +1,5 @@
-"""The command line: `python -m mnistdemo train`, `evaluate CHECKPOINT` and `data --from FOLDER`.
+"""The command line: `python -m mnistdemo train`, `evaluate CHECKPOINT [--drawings DB]`, `drawings DB`
+and `data --from FOLDER`.
 
 Exit status: 0 done; 1 an error (one line on stderr); 2 a mistake in the arguments; 3 the model did
 not learn (its loss stopped being a number, or it ended no better than chance: a warning line says
@@ -15,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+import numpy as np
 import torch
 from tqdm import tqdm
 
@@ -22,7 +24,9 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import DataError, import_archives, load_mnist, resolve_data_dir
 from .divergence import diagnose
+from .inference import predict_proba, predicted_labels
 from .models import PRESETS
+from .room_store import StoreError, read_drawings
 from .training import (
     BatchReport,
     Diverged,
@@ -100,7 +104,14 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("evaluate", help="test accuracy of a checkpoint saved by train --save")
     check.add_argument("checkpoint", metavar="CHECKPOINT")
     check.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
+    check.add_argument(
+        "--drawings", metavar="DB", help="score it on a room's drawings (the digits meant) instead of MNIST's test set"
+    )
     check.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    room = commands.add_parser("drawings", help="what a room's database holds; --npz exports it")
+    room.add_argument("database", metavar="DB")
+    room.add_argument("--npz", metavar="PATH", help="write the drawings as a NumPy .npz (images, labels, ...)")
 
     data = commands.add_parser("data", help="import the four official MNIST archives from a folder (offline)")
     data.add_argument("--from", dest="source", required=True, metavar="FOLDER")
@@ -218,6 +229,8 @@ def train_command(args: argparse.Namespace) -> int:
 
 def evaluate_command(args: argparse.Namespace) -> int:
     model, config, history = load_checkpoint(args.checkpoint)  # before the data, so a bad file fails at once
+    if args.drawings:
+        return score_drawings(args, model, config, history)
     data = load_mnist(args.data_dir)
     loss, test_acc = evaluate(model, data.test_images, data.test_labels)
     result = {
@@ -234,20 +247,56 @@ def evaluate_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def score_drawings(args: argparse.Namespace, model: torch.nn.Module, config: TrainConfig, history: list) -> int:
+    drawings = read_drawings(args.drawings)
+    if not len(drawings):
+        raise ValueError(f"{args.drawings} holds no drawings yet")
+    guesses = predicted_labels(predict_proba(model, drawings.images))
+    accuracy = 100.0 * float((guesses == drawings.intended).mean())
+    result = {
+        "checkpoint": args.checkpoint,
+        "model": config.model,
+        "epochs": len(history),
+        "drawings": len(drawings),
+        "drawings_acc": round(accuracy, 2),
+    }
+    if args.json:
+        print(json.dumps(result), flush=True)
+    else:
+        print(f"accuracy on {len(drawings):,} drawings: {accuracy:.2f}% ({config.model} after {len(history)} epochs)")
+    return 0
+
+
+def drawings_command(args: argparse.Namespace) -> int:
+    drawings = read_drawings(args.database)
+    if args.npz:
+        with open(args.npz, "wb") as file:  # the name as given: np.savez would add ".npz" to a path
+            drawings.save_npz(file)
+    per_digit = ", ".join(
+        f"{digit}: {count}" for digit, count in enumerate(np.bincount(drawings.intended, minlength=10))
+    )
+    accuracy = "" if drawings.accuracy is None else f"; the room's model read {drawings.accuracy:.2f}% as meant"
+    print(f"{len(drawings):,} drawings in {args.database}{accuracy}")
+    print(f"digits meant: {per_digit}")
+    if args.npz:
+        print(f"wrote {args.npz}")
+    return 0
+
+
 def data_command(args: argparse.Namespace) -> int:
     destination = import_archives(args.source, resolve_data_dir(args.data_dir))
     print(f"imported the four MNIST archives into {destination}")
     return 0
 
 
-COMMANDS = {"train": train_command, "evaluate": evaluate_command, "data": data_command}
+COMMANDS = {"train": train_command, "evaluate": evaluate_command, "drawings": drawings_command, "data": data_command}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DataError, CheckpointError, TrainingOutOfMemory, ValueError, OSError) as error:
+    except (DataError, CheckpointError, StoreError, TrainingOutOfMemory, ValueError, OSError) as error:
         print(f"mnistdemo: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

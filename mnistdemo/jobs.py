@@ -200,6 +200,11 @@ class TrainingJob:
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
+    def model(self) -> torch.nn.Module:
+        """The latest published weights (the ones `predict_proba` uses); never change them in place."""
+        with self._lock:
+            return self._published
+
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Probabilities from the latest published weights; never waits for a batch."""
         with self._lock:

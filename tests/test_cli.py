@@ -9,6 +9,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 
@@ -16,6 +17,9 @@ from mnistdemo import cli, training
 from mnistdemo.checkpoint import load_checkpoint, save_checkpoint
 from mnistdemo.cli import EXIT_NOT_LEARNING, main
 from mnistdemo.config import TrainConfig
+from mnistdemo.inference import predict_proba
+from mnistdemo.models import build_model
+from mnistdemo.room import Room
 from mnistdemo.training import Trainer, evaluate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -50,6 +54,19 @@ MORE_BAD_INPUT = {
         "there is no folder",
     ),
     "missing checkpoint": (["evaluate", "{tmp}/absent.pt", "--data-dir", "{data}"], "no checkpoint at"),
+    "missing drawings": (
+        ["evaluate", "{tmp}/made-here.pt", "--drawings", "{tmp}/absent.sqlite3"],
+        "no drawings database",
+    ),
+    "not a drawings database": (["drawings", "{tmp}/garbage.pt"], "cannot use"),
+    "no drawings yet": (
+        ["evaluate", "{tmp}/made-here.pt", "--drawings", "{tmp}/empty-room.sqlite3"],
+        "no drawings yet",
+    ),
+    "export into a missing folder": (
+        ["drawings", "{tmp}/room.sqlite3", "--npz", "{tmp}/no/such/out.npz"],
+        "No such file",
+    ),
     "no command": ([], "the following arguments are required: command"),
 }
 GOOD_INPUT = {
@@ -74,7 +91,9 @@ GOOD_INPUT = {
         *("--epochs", "2", "--batch-size", "64", "--lr", "0.01", "--model", "zoo", "--data-dir", "{data}"),
     ],
     "evaluate": ["evaluate", "{tmp}/made-here.pt", "--data-dir", "{data}", "--json"],
+    "evaluate drawings": ["evaluate", "{tmp}/made-here.pt", "--drawings", "{tmp}/room.sqlite3", "--json"],
 }
+ROOM_DRAWINGS = 30
 
 
 def environment() -> dict[str, str]:
@@ -108,6 +127,12 @@ def scratch(tmp_path_factory, write_mnist, synthetic_data) -> Path:
     trainer = Trainer(synthetic_data, TrainConfig(model="zoo", batch_size=64), torch.device("cpu"))
     trainer.run(1)
     save_checkpoint(tmp / "made-here.pt", trainer.model, trainer.config, trainer.history)
+    room = Room(tmp / "room.sqlite3")  # a room whose visitors drew test digits with the seed model shared
+    room.share(build_model("seed", torch.Generator().manual_seed(0)), TrainConfig(), [])
+    for image, label in zip(synthetic_data.test_images[:ROOM_DRAWINGS], synthetic_data.test_labels, strict=False):
+        room.keep("visitor", room.read(image.numpy()), int(label))
+    room.store.close()
+    Room(tmp / "empty-room.sqlite3").store.close()
     return tmp
 
 
@@ -287,3 +312,26 @@ def test_json_runs_say_how_long_they_will_take_on_stderr(synthetic_data_dir, mon
         " (from its first batches)"
     )
     assert all(json.loads(line) for line in out.splitlines())  # stdout stays JSON
+
+
+def test_evaluate_scores_a_checkpoint_on_a_rooms_drawings(runs, scratch, synthetic_data):
+    result = runs["evaluate drawings"]
+    assert result.returncode == 0, result.stderr
+    model, _, _ = load_checkpoint(scratch / "made-here.pt")
+    images, labels = synthetic_data.test_images[:ROOM_DRAWINGS].numpy(), synthetic_data.test_labels[:ROOM_DRAWINGS]
+    expected = 100.0 * float((predict_proba(model, images).argmax(axis=1) == labels.numpy()).mean())
+
+    row = json.loads(result.stdout)
+
+    assert (row["model"], row["drawings"]) == ("zoo", ROOM_DRAWINGS)
+    assert row["drawings_acc"] == round(expected, 2)
+
+
+def test_drawings_summarises_a_room_and_exports_it(scratch, capsys, tmp_path, synthetic_data):
+    assert main(["drawings", str(scratch / "room.sqlite3"), "--npz", str(tmp_path / "room-drawings")]) == 0
+    out = capsys.readouterr().out
+
+    exported = np.load(tmp_path / "room-drawings", allow_pickle=False)  # the name as given, no ".npz" added
+    assert out.startswith(f"{ROOM_DRAWINGS} drawings in ") and "digits meant: 0: " in out
+    np.testing.assert_array_equal(exported["images"], synthetic_data.test_images[:ROOM_DRAWINGS].numpy())
+    assert exported["labels"].tolist() == synthetic_data.test_labels[:ROOM_DRAWINGS].tolist()
