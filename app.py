@@ -1,6 +1,8 @@
-"""mnistdemo's web page: train a digit network live, browse test digits, draw digits for it.
+"""mnistdemo's web app: the presenter's page, where a digit network trains live, and the room page
+(`/room`), where the audience draws on their phones against the model the presenter shared.
 
-Run with `streamlit run app.py`. This file only assembles the page; see mnistdemo/ui/.
+Run with `streamlit run app.py`. This file only sets process-wide tuning and assembles the pages;
+see mnistdemo/ui/.
 """
 
 # Imported before any session runs: the canvas makes Streamlit import pandas on first use, and plotly
@@ -8,44 +10,17 @@ Run with `streamlit run app.py`. This file only assembles the page; see mnistdem
 import pandas  # noqa: F401
 import streamlit as st
 
-from mnistdemo.data import DataError
 from mnistdemo.jobs import favour_training_threads
+from mnistdemo.join import ROOM_PATH
 from mnistdemo.training import default_device, use_one_cpu_thread
-from mnistdemo.ui import data_tab, draw_tab, live, sidebar, state, style, test_tab
-
-TABS = ["Train", "Test digits", "Draw", "Data"]
+from mnistdemo.ui import presenter_page, room_page
 
 # Process-wide, for every session's training thread: one CPU thread each, the GIL handed over sooner.
 use_one_cpu_thread(default_device())
 favour_training_threads()
 
-st.set_page_config(page_title="mnistdemo: watch a network learn digits", page_icon="✍️", layout="wide")
-style.apply()
-
-try:
-    mnist = state.data()
-except DataError as error:
-    st.title("mnistdemo")
-    st.error(f"The MNIST data set cannot be loaded. {error}")
-    st.stop()
-
-with st.sidebar:
-    st.title("mnistdemo")
-    chosen = sidebar.settings()
-    job = state.job(mnist)
-    snapshot = job.snapshot()
-    sidebar.controls(job, snapshot)
-    status_box = st.container()
-
-# Only the open tab runs, so a rerun costs what that tab shows.
-train, test, draw, data = st.tabs(TABS, key="tab", on_change="rerun")
-live.render(job, chosen, status_box, train if train.open else None, polling=snapshot.active)
-if test.open:
-    with test:
-        test_tab.render(mnist, snapshot)
-if draw.open:
-    with draw:
-        draw_tab.render(job)
-if data.open:
-    with data:
-        data_tab.render(mnist)
+pages = [
+    st.Page(presenter_page.render, title="mnistdemo", default=True),
+    st.Page(room_page.render, title="Draw for the room", url_path=ROOM_PATH),
+]
+st.navigation(pages, position="hidden").run()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import hmac
 import os
 import threading
 import time
@@ -28,6 +29,7 @@ from .room_store import DIGITS, DrawingStore
 from .training import EpochResult
 
 DB_ENV = "MNISTDEMO_ROOM_DB"
+PRESENTER_KEY_ENV = "MNISTDEMO_ROOM_KEY"
 DB_NAME = "room.sqlite3"  # in the data folder unless told otherwise
 WEIGHTS_ID_LENGTH = 12  # hex digits of the weights' SHA-256: enough to tell a room's models apart
 
@@ -41,6 +43,18 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
 def model_path(db_path: Path) -> Path:
     """Where the shared model is kept: beside the database (room.sqlite3 -> room-model.pt)."""
     return db_path.with_name(f"{db_path.stem}-model.pt")
+
+
+def may_present(remote_ip: str | None, given_key: str | None, key: str | None = None) -> bool:
+    """Whether a browser may share a model with the room and see everyone's drawings.
+
+    With a room key (`key`, else $MNISTDEMO_ROOM_KEY) only a browser that gives it; without one only
+    a browser on this machine (`remote_ip` None: Streamlit names no address for a local connection,
+    and takes the address from the connection itself, which a visitor cannot choose)."""
+    key = key if key is not None else os.environ.get(PRESENTER_KEY_ENV)
+    if key:
+        return given_key is not None and hmac.compare_digest(given_key.encode(), key.encode())
+    return remote_ip is None
 
 
 def weights_id(model: nn.Module) -> str:

@@ -202,6 +202,14 @@ class DrawingStore:
         with self._lock:
             return self._db.execute("SELECT COUNT(*), COUNT(DISTINCT visitor) FROM drawings").fetchone()
 
+    def answers(self, model_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(digits meant, guesses) of every drawing the weights `model_id` read: what the room's
+        accuracy and confusion matrix need, without the images."""
+        with self._lock:
+            rows = self._db.execute("SELECT intended, guess FROM drawings WHERE model_id = ? ORDER BY id", (model_id,))
+            pairs = np.array(rows.fetchall(), dtype=np.int64).reshape(-1, 2)
+        return pairs[:, 0], pairs[:, 1]
+
     def drawings(self, latest: int | None = None) -> DrawingSet:
         """Every drawing, or the `latest` ones, oldest first."""
         query = f"SELECT {COLUMNS} FROM drawings ORDER BY id"

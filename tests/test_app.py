@@ -128,7 +128,7 @@ def canvas(fill: tuple[slice, slice] | None = None) -> np.ndarray:
 
 def test_page_opens_untrained_with_the_notebook_defaults(open_app):
     at = open_app()
-    assert [tab.label for tab in at.tabs] == ["Train", "Test digits", "Draw", "Data"]
+    assert [tab.label for tab in at.tabs] == ["Train", "Test digits", "Draw", "Data", "Room"]
     assert at.radio(key="model").value == "seed"
     assert at.slider(key="epochs").value == 30
     assert at.select_slider(key="batch_size").value == 256

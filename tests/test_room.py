@@ -15,7 +15,7 @@ from mnistdemo.config import TrainConfig
 from mnistdemo.inference import predict_proba
 from mnistdemo.join import ROOM_PATH, is_local_host, join_url, qr_svg
 from mnistdemo.models import build_model
-from mnistdemo.room import Room, confusion_matrix, model_path, resolve_db_path, weights_id
+from mnistdemo.room import Room, confusion_matrix, may_present, model_path, resolve_db_path, weights_id
 from mnistdemo.room_store import SCHEMA_VERSION, DrawingStore, StoreError, SubmissionError, read_drawings
 from mnistdemo.training import EpochResult
 
@@ -196,6 +196,9 @@ def test_latest_drawings_and_the_drawings_of_one_model(room):
     second = [room.keep("v", room.read(a_drawing(n)), 1) for n in range(2)]
 
     assert room.store.drawings(latest=2).ids.tolist() == second
+    meant, guesses = room.store.answers(shared.weights_id)
+    assert meant.tolist() == [1, 1] and guesses.tolist() == room.store.drawings(latest=2).guesses.tolist()
+    assert [len(part) for part in room.store.answers("no-such-model")] == [0, 0]
     assert room.store.drawings().of_model(shared.weights_id).ids.tolist() == second
     assert len(room.store.drawings()) == len(first) + len(second)
 
@@ -275,3 +278,11 @@ def test_the_qr_code_is_a_scalable_svg_of_the_link():
     assert svg.startswith("<svg") and "viewBox" in svg and "width=" not in svg.split(">")[0]
     longer = qr_svg("http://192.168.1.20:8501/room?" + "x" * 200)
     assert svg != longer
+
+
+def test_only_this_machine_or_the_holder_of_the_room_key_may_present():
+    assert may_present(None, None, key="")  # the presenter's own browser, on the server's machine
+    assert not may_present("192.168.1.31", None, key="")  # a phone in the room
+    assert not may_present("192.168.1.31", "guess", key="s3cret")
+    assert not may_present(None, None, key="s3cret")  # behind a proxy everyone looks local: the key decides
+    assert may_present("192.168.1.31", "s3cret", key="s3cret")

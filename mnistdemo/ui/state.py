@@ -1,22 +1,27 @@
 """What the page keeps between reruns.
 
-Per server process (`st.cache_resource`, shared read-only by every browser session): the MNIST data
-and the semaphore that limits how many models train at once. Per browser session
-(`st.session_state`): the TrainingJob (model, optimizer, history, its thread) and the cached test
-predictions, so that two sessions never see each other's model.
+Per server process (`st.cache_resource`, shared read-only by every browser session): the MNIST data,
+the semaphore that limits how many models train at once, and the room (its shared model and its
+drawings). Per browser session (`st.session_state`): the TrainingJob (model, optimizer, history, its
+thread), the cached test predictions, so that two sessions never see each other's model, and a
+visitor's random token.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 
 import numpy as np
 import streamlit as st
+from torch import nn
 
 from ..config import TrainConfig
 from ..data import MnistData, load_mnist, resolve_data_dir
 from ..gallery import PredictionCache
 from ..jobs import TrainingJob
+from ..room import Room, may_present, resolve_db_path
+from ..training import evaluate
 
 MAX_CONCURRENT_RUNS = 2  # a 2-core machine trains two models at about full speed each
 
@@ -71,3 +76,30 @@ def test_probabilities(mnist: MnistData, version: int, digits: np.ndarray) -> np
     if "test_predictions" not in st.session_state:
         st.session_state.test_predictions = PredictionCache(job(mnist).predict_proba, mnist.test_images.numpy())
     return st.session_state.test_predictions.get(version, digits)
+
+
+@st.cache_resource(show_spinner=False)
+def _open_room(db_path: str) -> Room:
+    return Room(db_path)
+
+
+def room() -> Room:
+    """The room of this server (its database as configured); raises StoreError when the database
+    cannot be used. Failures are not cached: fixing the file and reloading the page is enough."""
+    return _open_room(str(resolve_db_path()))
+
+
+def visitor() -> str:
+    """This browser session's random token: it marks the drawings it sent, and is never shown."""
+    return st.session_state.setdefault("visitor", secrets.token_hex(16))
+
+
+def is_presenter() -> bool:
+    """Whether this browser may share a model with the room and see everyone's drawings."""
+    return may_present(st.context.ip_address, st.query_params.get("room_key"))
+
+
+@st.cache_resource(max_entries=8, show_spinner="Scoring the room's model on the 10,000 test digits…")
+def test_accuracy(weights_id: str, _model: nn.Module, _mnist: MnistData) -> float:
+    """The MNIST test accuracy of a shared model, computed once per weights."""
+    return evaluate(_model, _mnist.test_images, _mnist.test_labels)[1]

@@ -14,3 +14,27 @@ STILL_PROGRESS_BARS_CSS = (
 
 def apply() -> None:
     st.html(STILL_PROGRESS_BARS_CSS)  # style only: Streamlit gives it no space on the page
+
+
+ROOM_SIDE_PADDING_PX = 12  # the room page's side margins: the canvas takes the rest of a phone's width
+ROOM_CANVAS_KEY = "room_canvas"  # every canvas of the room page has a key starting so
+ROOM_DIGITS_KEY = "meant"  # the container of the ten digit buttons
+
+# The room page, on phones: a finger on the canvas draws, it does not scroll or zoom the page
+# (fabric.js already sets `touch-action: none` on its own canvas; the component's box and its margins
+# get it too, and no long-press callout or text selection either). The page does not bounce or pull
+# to refresh past its ends (a reload mid-drawing would lose the drawing). Narrow side margins give
+# the canvas the screen's width; the guess is in big type.
+ROOM_CSS = f"""<style>
+html, body {{ overscroll-behavior: none; }}
+.block-container {{ padding: 1rem {ROOM_SIDE_PADDING_PX}px 2rem {ROOM_SIDE_PADDING_PX}px !important; }}
+[class*="st-key-{ROOM_CANVAS_KEY}"] {{
+  touch-action: none; -webkit-user-select: none; user-select: none; -webkit-touch-callout: none;
+}}
+[data-testid="stMetricValue"] {{ font-size: 4.5rem; line-height: 1.1; }}
+.st-key-{ROOM_DIGITS_KEY} button {{ min-height: 3rem; font-size: 1.4rem; }}
+</style>"""
+
+
+def apply_room() -> None:
+    st.html(ROOM_CSS)
