@@ -8,6 +8,7 @@ nothing is fetched at test time.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import signal
 import socket
@@ -178,6 +179,39 @@ def send_fake_drawing(page, data_url: str | None) -> None:
     """Draw a stroke on the canvas with the page sending `data_url` as the drawing (None: the real one)."""
     page.evaluate(FAKE_DRAWING_JS, data_url)
     draw_stroke(page, vertical_stroke())
+
+
+def touch_stroke(page, points: Sequence[tuple[float, float]], steps: int = 8) -> None:
+    """Draw one stroke with a finger through `points` (canvas pixels as in `draw_stroke`): touch events
+    sent through the browser's input pipeline (CDP), as a phone's screen sends them, so that the page
+    may scroll or zoom if it lets the finger do so."""
+    box = page.locator(CANVAS).bounding_box()
+    if box is None:
+        raise RuntimeError("the drawing canvas is not visible")
+    scale_x, scale_y = box["width"] / CANVAS_SIZE, box["height"] / CANVAS_SIZE
+    path = [
+        (
+            box["x"] + (a[0] + (b[0] - a[0]) * step / steps) * scale_x,
+            box["y"] + (a[1] + (b[1] - a[1]) * step / steps) * scale_y,
+        )
+        for a, b in itertools.pairwise(points)
+        for step in range(1, steps + 1)
+    ]
+    touch_path(page, [(box["x"] + points[0][0] * scale_x, box["y"] + points[0][1] * scale_y), *path])
+
+
+def touch_path(page, path: Sequence[tuple[float, float]]) -> None:
+    """One finger down at the first point of `path` (viewport pixels), moved through the rest, lifted."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": path[0][0], "y": path[0][1]}]}
+        )
+        for x, y in path[1:]:
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [{"x": x, "y": y}]})
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
 
 
 def vertical_stroke(x: float = 140, top: float = 50, bottom: float = 230) -> list[tuple[float, float]]:
