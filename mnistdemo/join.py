@@ -21,13 +21,14 @@ QR_ERROR_LEVEL = "m"  # 15% of the code may be unreadable (glare on a projected 
 
 
 def is_local_host(host: str) -> bool:
-    """Whether `host` names this machine only (localhost, 127.x, ::1): useless to a phone."""
+    """Whether `host` names this machine only (localhost, 127.x, ::1, ::ffff:127.0.0.1): useless to a phone."""
     if host.lower() in LOCAL_NAMES:
         return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
         return False
+    return (getattr(address, "ipv4_mapped", None) or address).is_loopback
 
 
 def network_address() -> str | None:

@@ -25,6 +25,7 @@ from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from .config import TrainConfig
 from .data import resolve_data_dir
 from .inference import predict_proba, top_guess
+from .join import is_local_host
 from .room_store import DIGITS, DrawingStore
 from .training import EpochResult
 
@@ -49,12 +50,12 @@ def may_present(remote_ip: str | None, given_key: str | None, key: str | None = 
     """Whether a browser may share a model with the room and see everyone's drawings.
 
     With a room key (`key`, else $MNISTDEMO_ROOM_KEY) only a browser that gives it; without one only
-    a browser on this machine (`remote_ip` None: Streamlit names no address for a local connection,
-    and takes the address from the connection itself, which a visitor cannot choose)."""
+    a browser on this machine (`remote_ip` a loopback address, or None as Streamlit reports some; it
+    takes the address from the connection itself, which a visitor cannot choose)."""
     key = key if key is not None else os.environ.get(PRESENTER_KEY_ENV)
     if key:
         return given_key is not None and hmac.compare_digest(given_key.encode(), key.encode())
-    return remote_ip is None
+    return remote_ip is None or (isinstance(remote_ip, str) and is_local_host(remote_ip))
 
 
 def weights_id(model: nn.Module) -> str:

@@ -270,7 +270,8 @@ def test_the_join_link_uses_an_address_phones_can_reach(monkeypatch):
     assert join_url(None, 8501, "fe80::1") == "http://[fe80::1]:8501/room"
     monkeypatch.setenv("MNISTDEMO_ROOM_URL", "https://talk.example.org/")
     assert join_url("http://localhost:8501/", 8501, "10.0.0.5") == "https://talk.example.org/room"
-    assert is_local_host("::1") and is_local_host("127.0.1.1") and not is_local_host("10.0.0.5")
+    assert is_local_host("::1") and is_local_host("127.0.1.1") and is_local_host("::ffff:127.0.0.1")
+    assert not is_local_host("10.0.0.5") and not is_local_host("::ffff:10.0.0.5")
 
 
 def test_the_qr_code_is_a_scalable_svg_of_the_link():
@@ -282,6 +283,7 @@ def test_the_qr_code_is_a_scalable_svg_of_the_link():
 
 def test_only_this_machine_or_the_holder_of_the_room_key_may_present():
     assert may_present(None, None, key="")  # the presenter's own browser, on the server's machine
+    assert may_present("::ffff:127.0.0.1", None, key="") and may_present("::1", None, key="")
     assert not may_present("192.168.1.31", None, key="")  # a phone in the room
     assert not may_present("192.168.1.31", "guess", key="s3cret")
     assert not may_present(None, None, key="s3cret")  # behind a proxy everyone looks local: the key decides
