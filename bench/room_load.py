@@ -67,6 +67,7 @@ class Tally:
     digits: int = 0
     right: int = 0
     measuring: bool = False
+    stopped: bool = False
 
 
 def canvas_drawings(count: int, seed: int) -> list[tuple[int, str]]:
@@ -86,18 +87,18 @@ def canvas_drawings(count: int, seed: int) -> list[tuple[int, str]]:
     return drawings
 
 
-def share_a_trained_model(db_path: Path) -> None:
-    """The presenter's model, as if trained on the page and shared: the notebook's seed model, 30 epochs."""
+def share_a_trained_model(db_path: Path, epochs: int) -> None:
+    """The presenter's model, as if trained on the page and shared: the notebook's seed model."""
     use_one_cpu_thread(torch.device("cpu"))
-    trainer = Trainer(load_mnist(), TrainConfig(), torch.device("cpu"))
+    trainer = Trainer(load_mnist(), TrainConfig(epochs=epochs), torch.device("cpu"))
     trainer.run()
     room = Room(db_path)
     room.share(trainer.model, trainer.config, trainer.history)
     room.store.close()
-    print(f"room model: seed, 30 epochs, {trainer.history[-1].test_acc:.2f}% on MNIST test", flush=True)
+    print(f"room model: seed, {epochs} epochs, {trainer.history[-1].test_acc:.2f}% on MNIST test", flush=True)
 
 
-async def visitor(url: str, drawings: list[tuple[int, str]], tally: Tally, stop_at: float, first: int) -> None:
+async def visitor(url: str, drawings: list[tuple[int, str]], tally: Tally, first: int) -> None:
     try:
         async with Session(url, ROOM_PATH) as page:
             run = await page.rerun()
@@ -107,7 +108,7 @@ async def visitor(url: str, drawings: list[tuple[int, str]], tally: Tally, stop_
             page.set_json(screen.id, {"width": PHONE_WIDTH})
             run = await page.rerun()
             turn = first
-            while time.monotonic() < stop_at:
+            while not tally.stopped:
                 await asyncio.sleep(random.uniform(0.8, 1.2) * (DIGIT_EVERY_S - TAP_AFTER_S))
                 digit, data_url = drawings[turn % len(drawings)]
                 turn += 1
@@ -119,9 +120,9 @@ async def visitor(url: str, drawings: list[tuple[int, str]], tally: Tally, stop_
                 latency = run.first_arrival("plotly_chart")
                 if latency is None or run.exceptions():
                     raise ProtocolError(f"a stroke got no chart: {run.exceptions() or run.texts()[-3:]}")
-                for image in run.of_type("imgs"):
-                    for img in image.imgs.imgs:
-                        await http_get(url + img.url)
+                for images in run.of_type("imgs"):
+                    for image in images.imgs:
+                        await http_get(url + image.url)
                 guess = run.of_type("metric")[0].body if run.of_type("metric") else ""
                 await asyncio.sleep(TAP_AFTER_S)
                 button = run.button(str(digit))
@@ -140,7 +141,7 @@ async def visitor(url: str, drawings: list[tuple[int, str]], tally: Tally, stop_
         tally.errors.append(f"{type(error).__name__}: {error}")
 
 
-async def presenter_wall(url: str, stop_at: float, tally: Tally) -> int:
+async def presenter_wall(url: str, tally: Tally, ready: asyncio.Event) -> int:
     """The presenter's page with the Room tab open, polling as the browser does; returns the polls."""
     polls = 0
     try:
@@ -152,7 +153,8 @@ async def presenter_wall(url: str, stop_at: float, tally: Tally) -> int:
             if not run.auto_reruns:
                 raise ProtocolError(f"the Room tab does not poll: {run.texts()[:3]} {run.exceptions()}")
             poll = run.auto_reruns[0]
-            while time.monotonic() < stop_at:
+            ready.set()
+            while not tally.stopped:
                 await asyncio.sleep(poll.interval)
                 wall = await page.rerun(fragment_id=poll.fragment_id, timeout_s=TIMEOUT_S)
                 if wall.exceptions():
@@ -160,6 +162,7 @@ async def presenter_wall(url: str, stop_at: float, tally: Tally) -> int:
                 polls += 1
     except Exception as error:
         tally.errors.append(f"wall: {type(error).__name__}: {error}")
+        ready.set()
     return polls
 
 
@@ -182,24 +185,24 @@ def client_cpu_seconds() -> float:
 
 async def level(url: str, pid: int, visitors: int, drawings, measure_s: float, settle_s: float) -> dict:
     tally = Tally()
-    start = time.monotonic()
-    stop_at = start + RAMP_S + settle_s + measure_s
-    wall = asyncio.ensure_future(presenter_wall(url, stop_at, tally))
-    await asyncio.sleep(3.0)  # the wall's first load
+    ready = asyncio.Event()
+    wall = asyncio.ensure_future(presenter_wall(url, tally, ready))
+    await ready.wait()  # the presenter's page is open on the Room tab (MNIST and the model loaded)
     baseline_rss = rss_bytes(pid)
     tasks = []
     for number in range(visitors):
-        tasks.append(asyncio.ensure_future(visitor(url, drawings, tally, stop_at, first=number * 7)))
+        tasks.append(asyncio.ensure_future(visitor(url, drawings, tally, first=number * 7)))
         await asyncio.sleep(RAMP_S / visitors)
-    await asyncio.sleep(max(0.0, start + RAMP_S + settle_s - time.monotonic()))
+    await asyncio.sleep(settle_s)
     tally.measuring = True
     server_before, client_before, began = tree_cpu_seconds(pid), client_cpu_seconds(), time.monotonic()
-    await asyncio.sleep(max(0.0, stop_at - time.monotonic()))
+    await asyncio.sleep(measure_s)
     server_cpu = tree_cpu_seconds(pid) - server_before
     client_cpu = client_cpu_seconds() - client_before
     window = time.monotonic() - began
     peak_rss = rss_bytes(pid)
     tally.measuring = False
+    tally.stopped = True
     await asyncio.gather(*tasks)
     polls = await wall
     latencies = sorted(tally.latencies)
@@ -231,6 +234,7 @@ def main() -> None:
     parser.add_argument("--settle-s", type=float, default=8.0)
     parser.add_argument("--data-dir")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--epochs", type=int, default=30, help="of the room's model (the notebook's seed model)")
     args = parser.parse_args()
     if args.data_dir:
         os.environ["MNISTDEMO_DATA_DIR"] = str(args.data_dir)
@@ -241,7 +245,7 @@ def main() -> None:
     results = []
     with tempfile.TemporaryDirectory() as folder:
         db_path = Path(folder) / "room.sqlite3"
-        share_a_trained_model(db_path)
+        share_a_trained_model(db_path, args.epochs)
         os.environ["MNISTDEMO_ROOM_DB"] = str(db_path)
         for visitors in [int(n) for n in args.visitors.split(",")]:
             log = OUT / f"room_load_{visitors}.log"

@@ -40,7 +40,8 @@ class Run:
     status: str = ""
 
     def of_type(self, kind: str) -> list:
-        return [element for _, element in self.elements if element.WhichOneof("type") == kind]
+        """The elements of one kind ("button", "plotly_chart", "imgs", ...), as their own protos."""
+        return [getattr(element, kind) for _, element in self.elements if element.WhichOneof("type") == kind]
 
     def first_arrival(self, kind: str) -> float | None:
         """Seconds from the request to the first element of `kind`, None when none came."""
@@ -66,10 +67,10 @@ class Run:
 
     def texts(self) -> list[str]:
         """Every markdown text and alert body, for checking what the page says."""
-        return [e.markdown.body for e in self.of_type("markdown")] + [e.alert.body for e in self.of_type("alert")]
+        return [e.body for e in self.of_type("markdown")] + [e.body for e in self.of_type("alert")]
 
     def exceptions(self) -> list[str]:
-        return [f"{e.exception.type}: {e.exception.message}" for e in self.of_type("exception")]
+        return [f"{e.type}: {e.message}" for e in self.of_type("exception")]
 
 
 class Session:

@@ -137,7 +137,7 @@ def _read(room: Room, data_url: str | None, size: int) -> tuple[Reading | None, 
 def _show_reading(reading: Reading | None, message: str, refused: bool) -> None:
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
         image = NOTHING if reading is None else reading.image
-        st.image(enlarge(image, INPUT_SCALE), caption="what the model sees")
+        st.image(enlarge(image, INPUT_SCALE), caption="what the model sees", output_format="PNG")  # JPEG blurs
         if refused:
             st.error(message)
         elif reading is None:
