@@ -1,8 +1,9 @@
 """The audience page (`/room`): draw a digit on a phone against the model the presenter shared, see
 what it reads, and say with one tap which digit was meant.
 
-Laid out for a phone in portrait: the canvas as wide as the screen, the guess in big type, the 28×28
-input beside it, the ten probabilities, then the ten digits. No training, no model of its own, no
+Laid out for a phone in portrait: the canvas as wide as the screen, the guess in big type with the
+28×28 input beside it, the ten digits to tap (within a phone's first screen, so that nobody scrolls
+between drawing and tapping), then the ten probabilities. No training, no model of its own, no
 sidebar. Before anything is shared it says so and waits. The drawing from the phone is checked
 before it is decoded; only a digit with a guess can be sent.
 """
@@ -98,8 +99,8 @@ def _wait_for_a_model() -> None:
 def _draw(room: Room, size: int) -> None:
     shared = room.shared()
     st.markdown(
-        f"**Draw one digit** with your finger · the presenter's **{shared.config.model}** model, "
-        f"{shared.epochs} epoch{'s' if shared.epochs != 1 else ''} of training"
+        f"**Draw one digit** · the presenter's {shared.config.model} model, "
+        f"{shared.epochs} epoch{'s' if shared.epochs != 1 else ''}"
     )
     key = _canvas_key(size)
     st_canvas(
@@ -118,6 +119,8 @@ def _draw(room: Room, size: int) -> None:
     _show_reading(reading, message, refused)
     _digit_buttons(room, reading)
     _show_sent(room)
+    if reading is not None:
+        _show_probabilities(reading)
 
 
 def _read(room: Room, data_url: str | None, size: int) -> tuple[Reading | None, str, bool]:
@@ -150,17 +153,16 @@ def _show_reading(reading: Reading | None, message: str, refused: bool) -> None:
                 delta_color="off",
                 delta_arrow="off",
             )
-    if reading is not None:
-        cap = preset(reading.model.config.model).probability_cap
-        show_chart(
-            charts.probability_chart(reading.probabilities, cap, title="", height=CHART_HEIGHT, bar_labels=False),
-            "room_chart",
-            static=True,
-        )
+
+
+def _show_probabilities(reading: Reading) -> None:
+    cap = preset(reading.model.config.model).probability_cap
+    figure = charts.probability_chart(reading.probabilities, cap, title="", height=CHART_HEIGHT, bar_labels=False)
+    show_chart(figure, "room_chart", static=True)
 
 
 def _digit_buttons(room: Room, reading: Reading | None) -> None:
-    st.markdown("**Which digit did you draw?** One tap sends it to the presenter's wall.")
+    st.markdown("**Which digit did you draw?** A tap sends it to the wall.")
     with st.container(key=style.ROOM_DIGITS_KEY):
         for row in ((0, 1, 2, 3, 4), (5, 6, 7, 8, 9)):
             with st.container(horizontal=True, gap="small"):

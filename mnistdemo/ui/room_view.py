@@ -47,7 +47,7 @@ def render(job: TrainingJob, snapshot: JobSnapshot, mnist: MnistData) -> None:
     except StoreError as error:
         st.error(f"The room's drawings cannot be kept: {error}. Set $MNISTDEMO_ROOM_DB to a writable file.")
         return
-    share_column, join_column = st.columns([3, 2], gap="large")
+    share_column, join_column = st.columns([2, 3], gap="large")
     with share_column:
         _share_controls(room, job, snapshot)
     with join_column:
@@ -89,7 +89,8 @@ def _join(shared: SharedModel | None) -> None:
         )
         return
     st.markdown(f"### Join: [{url}]({url})")
-    st.image(join.qr_svg(url), width="stretch")
+    if st.toggle("Show the QR code", value=True, key="room_show_qr"):
+        st.image(join.qr_svg(url), width="stretch")  # as wide as the column: read from the back of a room
     if shared is None:
         st.caption("Phones can join now; they draw once you share a model.")
 
@@ -110,8 +111,7 @@ def _live(room: Room, mnist: MnistData) -> None:
     test_accuracy.metric("MNIST test accuracy", f"{state.test_accuracy(shared.weights_id, shared.model, mnist):.1f} %")
     grid_column, matrix_column = st.columns([3, 2], gap="large")
     with matrix_column:
-        title = "The room's drawings: meant → read"
-        show_chart(charts.confusion_chart(confusion_matrix(meant, guesses), title), "room_confusion")
+        show_chart(charts.confusion_chart(confusion_matrix(meant, guesses), "Meant → read"), "room_confusion")
     with grid_column:
         _latest(room)
 

@@ -26,7 +26,7 @@ ROOM_DIGITS_KEY = "meant"  # the container of the ten digit buttons
 # to refresh past its ends (a reload mid-drawing would lose the drawing). Narrow side margins give
 # the canvas the screen's width; the guess is in big type.
 ROOM_CSS = f"""<style>
-html, body {{ overscroll-behavior: none; }}
+html, body, [data-testid="stMain"], [data-testid="stAppViewContainer"] {{ overscroll-behavior: none; }}
 .block-container {{ padding: 1rem {ROOM_SIDE_PADDING_PX}px 2rem {ROOM_SIDE_PADDING_PX}px !important; }}
 [class*="st-key-{ROOM_CANVAS_KEY}"] {{
   touch-action: none; -webkit-user-select: none; user-select: none; -webkit-touch-callout: none;
