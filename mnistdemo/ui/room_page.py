@@ -22,13 +22,13 @@ from ..pictures import enlarge
 from ..room import Reading, Room
 from ..room_store import StoreError, SubmissionError
 from . import screen, state, style
-from .draw_tab import BACKGROUND, NOTHING, PEN_COLOUR
+from .draw_tab import BACKGROUND, PEN_COLOUR
 from .plot import show_chart
 
 MIN_CANVAS = 240  # the smallest phones (320 px wide) still get a canvas a finger can draw a digit on
 MAX_CANVAS = 480  # a tablet or a desktop: a digit larger than this is drawn with the arm
 PEN_SHARE = 18 / 280  # the Draw tab's pen on its canvas, scaled to this one
-INPUT_SCALE = 4  # the 28×28 input shown as 112 × 112
+INPUT_SCALE = 3  # the 28×28 input shown as 84 × 84
 CHART_HEIGHT = 230
 WAIT_POLL_S = 2.0  # while nothing is shared: how soon a waiting phone notices the presenter's share
 
@@ -98,10 +98,7 @@ def _wait_for_a_model() -> None:
 
 def _draw(room: Room, size: int) -> None:
     shared = room.shared()
-    st.markdown(
-        f"**Draw one digit** · the presenter's {shared.config.model} model, "
-        f"{shared.epochs} epoch{'s' if shared.epochs != 1 else ''}"
-    )
+    st.markdown("**Draw one digit**, then tap which one it is")
     key = _canvas_key(size)
     st_canvas(
         stroke_width=max(4, round(PEN_SHARE * size)),
@@ -121,6 +118,8 @@ def _draw(room: Room, size: int) -> None:
     _show_sent(room)
     if reading is not None:
         _show_probabilities(reading)
+    epochs = f"{shared.epochs} epoch{'s' if shared.epochs != 1 else ''}"
+    st.caption(f"You draw against the presenter's {shared.config.model} model ({epochs} of training).")
 
 
 def _read(room: Room, data_url: str | None, size: int) -> tuple[Reading | None, str, bool]:
@@ -138,21 +137,22 @@ def _read(room: Room, data_url: str | None, size: int) -> tuple[Reading | None, 
 
 
 def _show_reading(reading: Reading | None, message: str, refused: bool) -> None:
+    """The guess beside the 28×28 input; a refusal in red; otherwise one line (the digits stay in view)."""
+    if refused:
+        st.error(message)
+    if reading is None:
+        if not refused:
+            st.caption(message)
+        return
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
-        image = NOTHING if reading is None else reading.image
-        st.image(enlarge(image, INPUT_SCALE), caption="what the model sees", output_format="PNG")  # JPEG blurs
-        if refused:
-            st.error(message)
-        elif reading is None:
-            st.info(message)
-        else:
-            st.metric(
-                "The model reads",
-                reading.guess,
-                f"probability {reading.probabilities.max():.2f}",
-                delta_color="off",
-                delta_arrow="off",
-            )
+        st.image(enlarge(reading.image, INPUT_SCALE), caption="what the model sees", output_format="PNG")  # JPEG blurs
+        st.metric(
+            "The model reads",
+            reading.guess,
+            f"probability {reading.probabilities.max():.2f}",
+            delta_color="off",
+            delta_arrow="off",
+        )
 
 
 def _show_probabilities(reading: Reading) -> None:

@@ -31,7 +31,7 @@ html, body, [data-testid="stMain"], [data-testid="stAppViewContainer"] {{ oversc
 [class*="st-key-{ROOM_CANVAS_KEY}"] {{
   touch-action: none; -webkit-user-select: none; user-select: none; -webkit-touch-callout: none;
 }}
-[data-testid="stMetricValue"] {{ font-size: 4.5rem; line-height: 1.1; }}
+[data-testid="stMetricValue"] {{ font-size: 3.6rem; line-height: 1; }}
 .st-key-{ROOM_DIGITS_KEY} button {{ min-height: 3rem; font-size: 1.4rem; }}
 </style>"""
 
