@@ -105,6 +105,9 @@ def test_a_phone_draws_a_1_with_a_finger_and_the_page_stays_put(browser, room_ap
 
     touch_stroke(page, vertical_stroke())
     probabilities = wait_for_chart(page)
+    assert probabilities.argmax() == 1, f"a vertical stroke was read as {probabilities.argmax()}: {probabilities}"
+    expect(page.get_by_test_id("stMetric").get_by_test_id("stMetricValue")).to_have_text("1")
+    page.screenshot(path=ARTIFACTS / "room_phone.png", full_page=True)
 
     before = page.evaluate(SCROLLED_JS)
     assert before == 0, "the page must be scrollable (the chart is below the fold) and at its top"
@@ -113,9 +116,6 @@ def test_a_phone_draws_a_1_with_a_finger_and_the_page_stays_put(browser, room_ap
     page.wait_for_timeout(1000)
     assert page.evaluate(SCROLLED_JS) == before, "the page scrolled while the finger drew"
     assert page.evaluate("visualViewport.scale") == 1
-    assert probabilities.argmax() == 1, f"a vertical stroke was read as {probabilities.argmax()}: {probabilities}"
-    expect(page.get_by_test_id("stMetric").get_by_test_id("stMetricValue")).to_have_text("1")
-    page.screenshot(path=ARTIFACTS / "room_phone.png", full_page=True)
 
     below = page.get_by_text("Which digit did you draw?").bounding_box()  # a finger on text scrolls the page
     touch_path(page, [(200, below["y"] - step * 30) for step in range(11)])
