@@ -39,7 +39,8 @@ with st.sidebar:
 
 # Only the open tab runs, so a rerun costs what that tab shows.
 train, test, draw, data = st.tabs(TABS, key="tab", on_change="rerun")
-live.render(job, chosen, status_box, train if train.open else None, polling=snapshot.active)
+polling = snapshot.active or state.cluster_connecting()
+live.render(job, chosen, status_box, train if train.open else None, polling=polling)
 if test.open:
     with test:
         test_tab.render(mnist, snapshot)
