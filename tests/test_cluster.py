@@ -27,6 +27,7 @@ from mnistdemo.cli import main
 from mnistdemo.cluster import ADDRESS_ENV, ClusterState, RayCluster, RayRunner
 from mnistdemo.config import TrainConfig
 from mnistdemo.jobs import JobState, TrainingJob
+from mnistdemo.training import Diverged, TrainingOutOfMemory
 from mnistdemo.ui import state
 
 REPO = Path(__file__).resolve().parents[1]
@@ -288,6 +289,22 @@ def test_runs_take_a_gpu_share_where_a_node_has_one_free(ray_needed):
     assert run_resources({"CPU": 4.0}) == {"num_cpus": 1, "num_gpus": 0}
     assert run_resources({"CPU": 4.0, "GPU": 1.0}) == {"num_cpus": 1, "num_gpus": GPU_SHARE}
     assert run_resources({"CPU": 4.0, "GPU": GPU_SHARE / 2}) == {"num_cpus": 1, "num_gpus": 0}  # all in use
+
+
+def test_training_errors_come_back_from_the_cluster_as_themselves(ray_needed):
+    """The job says the same about a diverged run or one out of memory wherever it trained."""
+    from mnistdemo.ray_driver import plain_error
+
+    diverged = plain_error(Diverged(3, 17, "loss", float("nan")))
+    assert type(diverged) is Diverged and (diverged.epoch, diverged.batch, diverged.quantity) == (3, 17, "loss")
+    assert str(diverged) == "the loss became nan in epoch 3, batch 17"
+    assert type(plain_error(TrainingOutOfMemory("out of memory"))) is TrainingOutOfMemory
+
+    class Unpicklable(Exception):
+        def __init__(self, a, b):
+            super().__init__(f"{a} and {b}")
+
+    assert repr(plain_error(Unpicklable(1, 2))) == "RuntimeError('Unpicklable: 1 and 2')"
 
 
 def test_on_a_gpu_node_then_the_head_going_away(ray_needed, synthetic_data, single_thread, monkeypatch):
