@@ -1,5 +1,5 @@
-"""The command line: `python -m mnistdemo train`, `evaluate CHECKPOINT [--drawings DB]`, `drawings DB`
-and `data --from FOLDER`.
+"""The command line: `python -m mnistdemo train`, `sweep`, `evaluate CHECKPOINT [--drawings DB]`,
+`drawings DB` and `data --from FOLDER`.
 
 Exit status: 0 done; 1 an error (one line on stderr); 2 a mistake in the arguments; 3 the model did
 not learn (its loss stopped being a number, or it ended no better than chance: a warning line says
@@ -12,6 +12,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
@@ -21,12 +22,15 @@ import torch
 from tqdm import tqdm
 
 from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .cluster import ClusterState, RayCluster, RayRunner
 from .config import TrainConfig
 from .data import DataError, import_archives, load_mnist, resolve_data_dir
 from .divergence import diagnose
 from .inference import predict_proba, predicted_labels
+from .jobs import JobSnapshot, JobState, LocalRunner, favour_training_threads
 from .models import PRESETS
 from .room_store import StoreError, read_drawings
+from .sweep import grid, jobs_for, run_all
 from .training import (
     BatchReport,
     Diverged,
@@ -38,10 +42,11 @@ from .training import (
     evaluate,
     use_one_cpu_thread,
 )
-from .wording import format_duration, trouble_sentence
+from .wording import format_duration, format_setting, trouble_sentence
 
 EXIT_NOT_LEARNING = 3
 ESTIMATE_AFTER_S = 3.0  # with --json, say how long the run will take once it has trained this long
+SWEPT = ("lr", "batch_size", "seed")  # the settings a sweep takes lists of
 
 
 class OneLineErrorParser(argparse.ArgumentParser):
@@ -65,6 +70,19 @@ def setting(name: str, kind: type) -> Callable[[str], Any]:
             return TrainConfig.check(name, value)
         except ValueError as error:
             raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
+def settings(name: str, kind: type) -> Callable[[str], tuple]:
+    """An argparse type for a comma-separated list of TrainConfig's setting `name`, each one checked."""
+    one = setting(name, kind)
+
+    def parse(text: str) -> tuple:
+        values = tuple(one(part.strip()) for part in text.split(","))
+        if len(set(values)) < len(values):
+            raise argparse.ArgumentTypeError(f"{text!r} names a value twice")
+        return values
 
     return parse
 
@@ -101,6 +119,30 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
     train.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout, then a summary")
 
+    sweep = commands.add_parser(
+        "sweep", help="train every combination of some settings; the runs load into the app's run comparison"
+    )
+    sweep.add_argument("--model", choices=tuple(PRESETS), default=TrainConfig().model)
+    sweep.add_argument(
+        "--lr", type=settings("lr", float), help="learning rates, comma-separated (default: the model's)"
+    )
+    sweep.add_argument(
+        "--batch-size", type=settings("batch_size", int), help="batch sizes, comma-separated (default: the model's)"
+    )
+    sweep.add_argument("--seed", type=settings("seed", int), help="random seeds, comma-separated (default: 0)")
+    sweep.add_argument("--epochs", type=setting("epochs", int), help=preset_defaults("epochs"))
+    sweep.add_argument("--augment", action="store_true", default=None, help="augment every run's training digits")
+    sweep.add_argument(
+        "--ray", metavar="ADDRESS", help="train on this Ray cluster (auto, or HOST:PORT), every run at once"
+    )
+    sweep.add_argument(
+        "--parallel", type=int, default=2, choices=range(1, 65), metavar="N", help="runs at once here (default: 2)"
+    )
+    sweep.add_argument(
+        "--out", metavar="PATH", default="runs.json", help="where to write the runs (default: runs.json)"
+    )
+    sweep.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
+
     check = commands.add_parser("evaluate", help="test accuracy of a checkpoint saved by train --save")
     check.add_argument("checkpoint", metavar="CHECKPOINT")
     check.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
@@ -130,14 +172,14 @@ def pick_device(name: str | None) -> torch.device:
     return device
 
 
-def check_writable(path: str) -> None:
+def check_writable(path: str, what: str = "a checkpoint") -> None:
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.isdir(path):
-        raise ValueError(f"cannot write a checkpoint to {path}: it is a folder")
+        raise ValueError(f"cannot write {what} to {path}: it is a folder")
     if not os.path.isdir(folder):
-        raise ValueError(f"cannot write a checkpoint to {path}: there is no folder {folder}")
+        raise ValueError(f"cannot write {what} to {path}: there is no folder {folder}")
     if not os.access(folder, os.W_OK):
-        raise ValueError(f"cannot write a checkpoint to {path}: {folder} is not writable")
+        raise ValueError(f"cannot write {what} to {path}: {folder} is not writable")
 
 
 class Progress:
@@ -227,6 +269,89 @@ def train_command(args: argparse.Namespace) -> int:
     return EXIT_NOT_LEARNING if trouble else 0
 
 
+def connect(address: str, data) -> RayCluster:
+    """The Ray cluster at `address`, connected; ValueError saying why not."""
+    cluster = RayCluster(address, data)
+    while (status := cluster.status()).state == ClusterState.CONNECTING:
+        threading.Event().wait(0.1)
+    if status.state != ClusterState.CONNECTED:
+        raise ValueError(f"the Ray cluster at {address} cannot be reached: {status.detail}")
+    return cluster
+
+
+def sweep_table(snapshots: list[JobSnapshot]) -> str:
+    """One line per run: its settings, its numbers, how it ended."""
+    rows = [["lr", "batch", "seed", "epochs", "test %", "train %", "loss", "time"]]
+    for snapshot in snapshots:
+        config, last = snapshot.config, snapshot.history[-1] if snapshot.history else None
+        settings = [format_setting(config.lr), str(config.batch_size), str(config.seed), str(snapshot.epochs_done)]
+        if last:
+            settings += [f"{last.test_acc:.2f}", f"{last.train_acc:.2f}", f"{last.loss:.4f}"]
+            rows.append([*settings, format_duration(last.elapsed_s)])
+        else:
+            rows.append(settings + ["–"] * 4)
+    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
+    outcomes = ["outcome"] + [
+        snapshot.state.value + (f": {snapshot.message}" if snapshot.message else "") for snapshot in snapshots
+    ]
+    return "\n".join(
+        "  ".join(cell.rjust(width) for cell, width in zip(row, widths, strict=True)) + "  " + outcome
+        for row, outcome in zip(rows, outcomes, strict=True)
+    )
+
+
+def write_runs(path: str, jobs: list) -> int:
+    """The finished runs, as the app's run comparison reads them; how many."""
+    finished = [job.snapshot() for job in jobs if job.snapshot().state == JobState.FINISHED]
+    runs = [
+        {
+            "number": number,
+            "outcome": "finished",
+            "config": asdict(snapshot.config),
+            "first_epoch": 0,
+            "history": [result.as_dict() for result in snapshot.history],
+            "duration_s": snapshot.history[-1].elapsed_s,
+            "source": "sweep" + (f" on {snapshot.placement.node}" if snapshot.placement.node else ""),
+        }
+        for number, snapshot in enumerate(finished, start=1)
+    ]
+    with open(path, "w") as out:
+        json.dump({"format": "mnistdemo-runs/1", "runs": runs}, out, indent=1)
+    return len(runs)
+
+
+def sweep_command(args: argparse.Namespace) -> int:
+    lists = {name: getattr(args, name) for name in SWEPT if getattr(args, name)}
+    fixed = {name: getattr(args, name) for name in ("epochs", "augment") if getattr(args, name) is not None}
+    configs = grid(args.model, lists, **fixed)
+    check_writable(args.out, "the runs")
+    use_one_cpu_thread(torch.device("cpu"))  # each run trains on one CPU thread, here as on a cluster
+    favour_training_threads()
+    data = load_mnist(args.data_dir)
+    cluster = connect(args.ray, data) if args.ray else None
+    runner = RayRunner(cluster) if cluster else LocalRunner(threading.Semaphore(args.parallel))
+    where = f"on the Ray cluster at {args.ray} ({cluster.status().detail})" if cluster else f"{args.parallel} at a time"
+    print(f"{len(configs)} runs of the {args.model} model, {where}", file=sys.stderr)
+    jobs = jobs_for(data, configs, runner)
+    try:
+        with tqdm(total=len(jobs), unit="run", desc="sweep") as bar:
+
+            def show(snapshots: list[JobSnapshot]) -> None:
+                bar.update(sum(not s.active for s in snapshots) - bar.n)
+                training = sum(s.state == JobState.RUNNING for s in snapshots)
+                bar.set_postfix(training=training, waiting=sum(s.state == JobState.WAITING for s in snapshots))
+
+            run_all(jobs, show)
+    finally:  # also after Ctrl-C: the finished runs are kept
+        if cluster:
+            cluster.close()
+        snapshots = [job.snapshot() for job in jobs]
+        kept = write_runs(args.out, jobs)
+        print(sweep_table(snapshots))
+        print(f"{kept} finished run{'s' * (kept != 1)} in {args.out}", file=sys.stderr)
+    return 0 if kept == len(jobs) else 1  # the table says why the others did not finish
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
     model, config, history = load_checkpoint(args.checkpoint)  # before the data, so a bad file fails at once
     if args.drawings:
@@ -289,7 +414,13 @@ def data_command(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"train": train_command, "evaluate": evaluate_command, "drawings": drawings_command, "data": data_command}
+COMMANDS = {
+    "train": train_command,
+    "sweep": sweep_command,
+    "evaluate": evaluate_command,
+    "drawings": drawings_command,
+    "data": data_command,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,11 +1,14 @@
 """Jobs: a Trainer run in a background thread, observed through immutable snapshots.
 
 Made for a web page that re-runs its script on every click: the page starts, stops and resets a
-job, polls `snapshot()` and says `heartbeat()`; the thread never calls back into the page. A
-server-wide semaphore limits how many runs train at once. A run, or a run waiting for a slot,
-stops by itself when its page is gone: soon after `page_closed()` (the web server saw the page's
-session end) unless the page says `heartbeat()` again, and in any case once nobody has said it
-for `abandon_after_s`.
+job, polls `snapshot()` and says `heartbeat()`; the thread never calls back into the page. A run,
+or a run waiting for room, stops by itself when its page is gone: soon after `page_closed()` (the
+web server saw the page's session end) unless the page says `heartbeat()` again, and in any case
+once nobody has said it for `abandon_after_s`.
+
+Where a run trains is the job's runner: `LocalRunner` trains in the job's thread, a server-wide
+semaphore limiting how many train at once; `cluster.RayRunner` sends the run to a Ray cluster and
+passes on its news in that same thread. The job and its snapshots are the same either way.
 """
 
 from __future__ import annotations
@@ -14,8 +17,10 @@ import copy
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -67,11 +72,21 @@ class LossLog:
 
 class JobState(StrEnum):
     IDLE = "idle"  # never run since the last reset
-    WAITING = "waiting"  # waiting for a free training slot
+    WAITING = "waiting"  # waiting for a free training slot, or for room on the cluster
     RUNNING = "running"
     STOPPED = "stopped"  # stopped by the user, or abandoned; Train continues from here
     FINISHED = "finished"
     FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a run trains, or waits to."""
+
+    cluster: str = ""  # the Ray cluster's address; "" for this server's own threads
+    node: str = ""  # where on the cluster it trains, once it does ("node 3f9a1c (10.0.0.5), CPU")
+    queue_place: int = 0  # while it waits for room on the cluster: its place among the runs waiting (0: unknown)
+    queue_length: int = 0
 
 
 @dataclass(frozen=True)
@@ -91,6 +106,7 @@ class JobSnapshot:
     weights_version: int = 0  # changes whenever the weights the page sees change
     message: str = ""  # why it stopped or failed
     trouble: Trouble | None = None  # why the model is not learning, when it is not
+    placement: Placement = Placement()  # where this run trains, or waits to
 
     @property
     def active(self) -> bool:
@@ -109,19 +125,65 @@ class JobSnapshot:
         return min(1.0, (self.run_epochs_done + partial) / self.run_epochs)
 
 
+class RunLost(Exception):
+    """What a run trained on went away mid-run (a cluster's node, or the cluster); the trainer holds
+    the weights that came back until then."""
+
+
+@dataclass(frozen=True)
+class RunHooks:
+    """What a runner tells the job as a run goes, from the job's own thread."""
+
+    waiting: Callable[[Placement], None]  # still waiting for room (also said now and then without news)
+    started: Callable[[Placement], None]
+    batch: Callable[[BatchReport], None]
+    epoch: Callable[[EpochResult], None]
+
+
+class Runner(Protocol):
+    """Where a job's runs train: `LocalRunner`, or `cluster.RayRunner`."""
+
+    def train(self, trainer: Trainer, epochs: int, hooks: RunHooks, stop: threading.Event) -> list[EpochResult] | None:
+        """Wait for room, then train `epochs` more epochs of `trainer`; `trainer` holds what came of it,
+        also when this raises (RunLost, or the training's own error). None when `stop` came first."""
+        ...
+
+
+class LocalRunner:
+    """Trains in the job's own thread, at most as many runs at once as `slots` allows."""
+
+    def __init__(self, slots: threading.Semaphore | None = None):
+        self.slots = slots or threading.Semaphore(1)
+
+    def train(self, trainer: Trainer, epochs: int, hooks: RunHooks, stop: threading.Event) -> list[EpochResult] | None:
+        # Not a plain blocking acquire: it would not see Stop, and a page waiting on `stop()` would
+        # freeze until another session's run ended.
+        while not self.slots.acquire(timeout=SLOT_POLL_S):
+            hooks.waiting(Placement())
+            if stop.is_set():
+                return None
+        try:
+            if stop.is_set():
+                return None
+            hooks.started(Placement())
+            return trainer.run(epochs, on_batch=hooks.batch, on_epoch=hooks.epoch, stop=stop)
+        finally:
+            self.slots.release()
+
+
 class TrainingJob:
-    """One session's model, trained off the calling thread."""
+    """One session's model, trained off the calling thread, where its runner says."""
 
     def __init__(
         self,
         data: MnistData,
         config: TrainConfig = TrainConfig(),
-        slots: threading.Semaphore | None = None,
+        runner: Runner | None = None,
         device: torch.device | None = None,
         abandon_after_s: float = ABANDON_AFTER_S,
     ):
         self._trainer = Trainer(data, config, device)
-        self._slots = slots or threading.Semaphore(1)
+        self._runner = runner or LocalRunner()
         self._abandon_after_s = abandon_after_s
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -132,6 +194,7 @@ class TrainingJob:
         self._stop_why = ""  # said after "stopped": empty when the user pressed Stop
         self._published = copy.deepcopy(self._trainer.model).eval()
         self._published_at = 0.0
+        self._clock: RunClock | None = None  # the run's, from when it started training
 
     # --- what the page calls -------------------------------------------------------------------
 
@@ -176,6 +239,7 @@ class TrainingJob:
                 eta_s=None,
                 message="",
                 trouble=None,
+                placement=Placement(),
             )
         self._thread = threading.Thread(target=self._run, args=(config.epochs,), daemon=True, name="mnistdemo-training")
         self._thread.start()
@@ -218,52 +282,48 @@ class TrainingJob:
             self._stop_why = ABANDONED
             self._stop.set()
 
-    def _wait_for_slot(self) -> bool:
-        """Take a training slot; False when stopped first, or when the page is gone (a plain blocking
-        acquire would not see Stop, and a page waiting on `stop()` would freeze until another
-        session's run ended)."""
-        while not self._slots.acquire(timeout=SLOT_POLL_S):
-            self._stop_if_abandoned()
-            if self._stop.is_set():
-                return False
-        return True
-
     def _run(self, epochs: int) -> None:
-        if not self._wait_for_slot():
-            self._finish(JobState.STOPPED, f"stopped before it started{self._stop_why}")
-            return
+        hooks = RunHooks(
+            waiting=self._on_waiting,
+            started=lambda placement: self._on_started(placement, epochs),
+            batch=self._on_batch,
+            epoch=self._on_epoch,
+        )
         try:
-            if self._stop.is_set():
-                self._finish(JobState.STOPPED, f"stopped before it started{self._stop_why}")
-                return
-            with self._lock:
-                self._snapshot = replace(self._snapshot, state=JobState.RUNNING)
-            try:
-                clock = RunClock(epochs, self._trainer.estimated_evaluation_s())
-                done = self._trainer.run(
-                    epochs,
-                    on_batch=lambda report: self._on_batch(report, clock),
-                    on_epoch=lambda _: self._on_epoch(clock),
-                    stop=self._stop,
-                )
-            except Diverged as error:
-                self._set_trouble(error)
-                self._finish(JobState.FAILED, f"training stopped: {error}; the weights are from before that batch")
-                return
-            except TrainingOutOfMemory as error:
-                self._finish(JobState.FAILED, f"training stopped: {error}. The weights from before that batch are kept")
-                return
-            except Exception as error:  # the page must show it; the thread must not die silently
-                self._finish(JobState.FAILED, f"training failed: {type(error).__name__}: {error}")
-                return
-        finally:
-            self._slots.release()
-        if len(done) == epochs:
+            done = self._runner.train(self._trainer, epochs, hooks, self._stop)
+        except Diverged as error:
+            self._set_trouble(error)
+            self._finish(JobState.FAILED, f"training stopped: {error}; the weights are from before that batch")
+            return
+        except TrainingOutOfMemory as error:
+            self._finish(JobState.FAILED, f"training stopped: {error}. The weights from before that batch are kept")
+            return
+        except RunLost as error:
+            self._finish(JobState.FAILED, f"training stopped: {error}. The weights trained until then are kept")
+            return
+        except Exception as error:  # the page must show it; the thread must not die silently
+            self._finish(JobState.FAILED, f"training failed: {type(error).__name__}: {error}")
+            return
+        if done is None:
+            self._finish(JobState.STOPPED, f"stopped before it started{self._stop_why}")
+        elif len(done) == epochs:
             self._finish(JobState.FINISHED, "")
         else:
             self._finish(JobState.STOPPED, f"stopped{self._stop_why}")
 
-    def _on_batch(self, report: BatchReport, clock: RunClock) -> None:
+    def _on_waiting(self, placement: Placement) -> None:
+        with self._lock:
+            if self._snapshot.placement != placement:
+                self._snapshot = replace(self._snapshot, placement=placement)
+        self._stop_if_abandoned()
+
+    def _on_started(self, placement: Placement, epochs: int) -> None:
+        self._clock = RunClock(epochs, self._trainer.estimated_evaluation_s())
+        with self._lock:
+            self._snapshot = replace(self._snapshot, state=JobState.RUNNING, placement=placement)
+
+    def _on_batch(self, report: BatchReport) -> None:
+        clock = self._clock
         seconds_left = clock.batch_done(report)
         with self._lock:
             self._losses.append(report.epoch - 1 + report.batch / report.batches, report.loss)
@@ -280,8 +340,8 @@ class TrainingJob:
             self._publish()
         self._stop_if_abandoned()
 
-    def _on_epoch(self, clock: RunClock) -> None:
-        clock.epoch_done(self._trainer.evaluation_s)
+    def _on_epoch(self, result: EpochResult) -> None:
+        self._clock.epoch_done(self._trainer.evaluation_s)
         with self._lock:
             self._snapshot = replace(
                 self._snapshot, history=tuple(self._trainer.history), run_epochs_done=self._snapshot.run_epochs_done + 1

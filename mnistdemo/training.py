@@ -8,11 +8,13 @@ same weights as one that was never interrupted.
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +25,8 @@ from .data import MnistData
 from .models import build_model
 
 EVAL_CHUNK = 256  # cache-sized chunks: a CNN evaluates them much faster than 10,000 digits at once
+DATA = frozenset({"device", "train_images", "train_labels", "test_images", "test_labels"})  # a Trainer's, not its run's
+STATEFUL = frozenset({"model", "optimizer", "generator"})  # carried as their own state
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,9 @@ class Diverged(ArithmeticError):
     def __init__(self, epoch: int, batch: int, quantity: str, value: float):
         super().__init__(f"the {quantity} became {value} in epoch {epoch}, batch {batch}")
         self.epoch, self.batch, self.quantity, self.value = epoch, batch, quantity, value
+
+    def __reduce__(self) -> tuple:  # pickled whole: a run on a cluster raises it at home too
+        return Diverged, (self.epoch, self.batch, self.quantity, self.value)
 
 
 class TrainingOutOfMemory(MemoryError):
@@ -89,6 +96,17 @@ def use_one_cpu_thread(device: torch.device) -> None:
 def crossentropy(log_probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     """Flux.crossentropy on probabilities: the mean of -log p[label]."""
     return F.nll_loss(log_probs, labels)
+
+
+def on_cpu(value: Any) -> Any:
+    """A copy of `value` (dicts, lists, tuples of tensors and plain values) with every tensor on the CPU."""
+    if isinstance(value, torch.Tensor):
+        return value.detach().to("cpu", copy=True)
+    if isinstance(value, dict):
+        return {key: on_cpu(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return type(value)(on_cpu(item) for item in value)
+    return copy.deepcopy(value)
 
 
 @torch.no_grad()
@@ -139,6 +157,26 @@ class Trainer:
         self.config = config
         for group in self.optimizer.param_groups:
             group["lr"] = config.lr
+
+    def state(self) -> dict[str, Any]:
+        """Everything training changes (every attribute but the data), copied onto the CPU: a Trainer on
+        the same data that `load_state`s it trains on exactly as this one would. How a run goes to a
+        cluster and comes back."""
+        plain = {name: value for name, value in vars(self).items() if name not in DATA | STATEFUL}
+        state = on_cpu(plain | {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()})
+        return state | {"generator": {"device": self.device.type, "state": self.generator.get_state()}}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        """Carry on from another Trainer's `state()`. Its shuffling continues only from a generator of
+        this kind of device (a CUDA generator's state does not fit a CPU one): else from the seed."""
+        self.reset(state["config"])
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if state["generator"]["device"] == self.device.type:
+            self.generator.set_state(state["generator"]["state"])
+        for name, value in state.items():
+            if name not in STATEFUL:
+                setattr(self, name, value.to(self.device) if isinstance(value, torch.Tensor) else copy.deepcopy(value))
 
     @property
     def epochs_done(self) -> int:

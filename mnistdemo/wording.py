@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .cluster import ClusterState, ClusterStatus
 from .config import TrainConfig
 from .divergence import Trouble
-from .jobs import JobSnapshot, JobState
+from .jobs import JobSnapshot, JobState, Placement
 
 
 @dataclass(frozen=True)
@@ -59,10 +60,41 @@ def epoch_mean_loss(batch_losses: np.ndarray, epoch: int) -> float | None:
     return float(batch_losses[first:end, 1].mean()) if end > first else None
 
 
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 22nd."""
+    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    return f"{number}{suffix}"
+
+
+def waiting_label(placement: Placement) -> str:
+    """What a waiting run waits for, in a few words."""
+    if not placement.cluster:
+        return "Waiting for a free training slot…"
+    if placement.queue_place:
+        place = f"{ordinal(placement.queue_place)} of {placement.queue_length}"
+        return f"Waiting for room on the Ray cluster: {place} in the queue…"
+    return "Starting on the Ray cluster…"
+
+
+def cluster_notice(status: ClusterStatus | None) -> Notice | None:
+    """Where this server's runs train, when a Ray cluster was asked for (None when it was not)."""
+    if status is None:
+        return None
+    where = f"the Ray cluster at `{status.address}`"
+    if status.state == ClusterState.CONNECTING:
+        return Notice("info", f"Connecting to {where}…")
+    if status.state == ClusterState.CONNECTED:
+        return Notice("info", f"Training runs on {where} ({status.detail}).")
+    went = "cannot be reached" if status.state == ClusterState.UNREACHABLE else "went away"
+    return Notice(
+        "warning", f"{where[0].upper()}{where[1:]} {went} ({status.detail}). Training runs on this server meanwhile."
+    )
+
+
 def progress_label(snapshot: JobSnapshot) -> str:
     """The line on the progress bar: where the run is, the loss of this epoch so far, the time left."""
     if snapshot.state == JobState.WAITING:
-        return "Waiting for a free training slot…"
+        return waiting_label(snapshot.placement)
     if not snapshot.batches:
         return "Starting…"
     # the epoch under way, counted within this run (history holds the epochs of earlier runs too);
@@ -105,6 +137,16 @@ def epoch_metrics(snapshot: JobSnapshot) -> list[tuple[str, str, str | None]]:
 def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
     """What to say about the run as a whole: waiting, running, or how it ended."""
     state = snapshot.state
+    if state == JobState.WAITING and snapshot.placement.cluster:
+        placement = snapshot.placement
+        if not placement.queue_place:
+            return Notice("info", f"Starting your run on the Ray cluster at `{placement.cluster}`…")
+        return Notice(
+            "warning",
+            f"Waiting for room on the Ray cluster at `{placement.cluster}`: your run is "
+            f"**{ordinal(placement.queue_place)}** of {placement.queue_length} in the queue. "
+            "It starts by itself as soon as a run ends.",
+        )
     if state == JobState.WAITING:
         return Notice(
             "warning",
@@ -112,7 +154,11 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
             "Your run starts by itself as soon as one finishes.",
         )
     if state == JobState.RUNNING:
-        return Notice("info", f"Training {_epochs(snapshot.run_epochs)}…{run_duration(snapshot)} The charts move live.")
+        node = snapshot.placement.node
+        where = f" on the Ray cluster ({node})" if node else ""
+        return Notice(
+            "info", f"Training {_epochs(snapshot.run_epochs)}{where}…{run_duration(snapshot)} The charts move live."
+        )
     if state == JobState.FAILED:
         return Notice("error", f"{snapshot.message[:1].upper()}{snapshot.message[1:]}.")
     if not snapshot.history:
@@ -124,9 +170,11 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
     last = snapshot.history[-1]
     numbers = f"test accuracy **{last.test_acc:.2f} %**, train accuracy {last.train_acc:.2f} %, loss {last.loss:.4f}"
     if state == JobState.FINISHED:
+        node = snapshot.placement.node
+        where = f" on the Ray cluster ({node})" if node else ""
         return Notice(
             "warning" if snapshot.trouble else "success",
-            f"Training finished: {_epochs(snapshot.run_epochs_done)} in this run, {_epochs(last.epoch)} in all, "
+            f"Training finished{where}: {_epochs(snapshot.run_epochs_done)} in this run, {_epochs(last.epoch)} in all, "
             f"{format_duration(last.elapsed_s)} of training. {numbers}.",
         )
     # only STOPPED is left: a reset (IDLE) empties the history

@@ -14,7 +14,7 @@ import torch
 
 from mnistdemo import jobs
 from mnistdemo.config import TrainConfig
-from mnistdemo.jobs import JobState, TrainingJob
+from mnistdemo.jobs import JobState, LocalRunner, TrainingJob
 from mnistdemo.training import Trainer
 
 CONFIG = TrainConfig(epochs=3, batch_size=16, lr=0.01, seed=3)
@@ -88,7 +88,7 @@ def test_start_while_running_does_not_start_a_second_run(synthetic_data, single_
 def test_a_run_waits_for_a_slot_visibly_and_stop_while_waiting_does_not_hang(synthetic_data, single_thread):
     slots = threading.Semaphore(1)
     slots.acquire()  # another session's run holds the only slot
-    job = TrainingJob(synthetic_data, CONFIG, slots=slots)
+    job = TrainingJob(synthetic_data, CONFIG, runner=LocalRunner(slots))
     job.start(CONFIG)
     time.sleep(0.3)
     assert job.snapshot().state == JobState.WAITING
@@ -198,7 +198,7 @@ def test_a_page_that_comes_back_within_the_grace_keeps_its_run(synthetic_data, s
 def test_a_run_waiting_for_a_slot_notices_its_page_is_gone(synthetic_data, single_thread):
     slots = threading.BoundedSemaphore(1)
     slots.acquire()  # another session's run holds the only slot
-    job = TrainingJob(synthetic_data, CONFIG, slots=slots)
+    job = TrainingJob(synthetic_data, CONFIG, runner=LocalRunner(slots))
     job.start(CONFIG)
     assert job.snapshot().state == JobState.WAITING
     job.page_closed(grace_s=0.1)

@@ -4,9 +4,10 @@ import numpy as np
 import pytest
 
 from mnistdemo import wording
+from mnistdemo.cluster import ClusterState, ClusterStatus
 from mnistdemo.config import TrainConfig
 from mnistdemo.divergence import Trouble
-from mnistdemo.jobs import JobSnapshot, JobState
+from mnistdemo.jobs import JobSnapshot, JobState, Placement
 from mnistdemo.models import PRESETS
 from mnistdemo.training import EpochResult
 from mnistdemo.ui.sidebar import BATCH_SIZES, LEARNING_RATES
@@ -154,3 +155,43 @@ def test_predictions_caption_says_whose_guesses_these_are():
     assert "untrained" in wording.predictions_caption(IDLE)
     assert "as it trains" in wording.predictions_caption(RUNNING)
     assert "after 2 epochs" in wording.predictions_caption(replace(RUNNING, state=JobState.FINISHED))
+
+
+ON_RAY = Placement(cluster="10.0.0.1:6379", node="node 3f9a1c (10.0.0.7), CPU")
+
+
+def test_places_in_a_queue_read_as_ordinals():
+    assert [wording.ordinal(n) for n in (1, 2, 3, 4, 11, 12, 13, 21, 22, 101, 111)] == [
+        "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st", "111th"
+    ]  # fmt: skip
+
+
+def test_a_run_on_a_cluster_says_its_place_in_the_queue_then_its_node():
+    waiting = JobSnapshot(JobState.WAITING, CONFIG, placement=Placement("10.0.0.1:6379", queue_place=2, queue_length=3))
+    assert wording.progress_label(waiting) == "Waiting for room on the Ray cluster: 2nd of 3 in the queue…"
+    notice = wording.run_notice(waiting, training_slots=2)
+    assert notice.kind == "warning" and "your run is **2nd** of 3 in the queue" in notice.text
+    assert "slot" not in notice.text  # the server's slots do not apply
+    starting = replace(waiting, placement=Placement("10.0.0.1:6379"))
+    assert "Starting" in wording.progress_label(starting) and "Starting" in wording.run_notice(starting, 2).text
+    assert wording.progress_label(replace(waiting, placement=Placement())) == "Waiting for a free training slot…"
+
+    running = replace(RUNNING, placement=ON_RAY)
+    assert "Training 5 epochs on the Ray cluster (node 3f9a1c (10.0.0.7), CPU)" in wording.run_notice(running, 2).text
+    finished = JobSnapshot(JobState.FINISHED, CONFIG, history=HISTORY, run_epochs_done=2, placement=ON_RAY)
+    assert wording.run_notice(finished, 2).text.startswith("Training finished on the Ray cluster (node 3f9a1c")
+
+
+@pytest.mark.parametrize(
+    ("state", "detail", "kind", "words"),
+    [
+        (ClusterState.CONNECTING, "", "info", "Connecting to the Ray cluster at `auto`…"),
+        (ClusterState.CONNECTED, "2 nodes, 2 CPUs, no GPU", "info", "Training runs on the Ray cluster at `auto` (2"),
+        (ClusterState.UNREACHABLE, "no answer", "warning", "cannot be reached (no answer). Training runs on"),
+        (ClusterState.LOST, "its Ray driver ended", "warning", "went away (its Ray driver ended). Training runs on"),
+    ],
+)  # fmt: skip
+def test_the_sidebar_says_where_runs_train(state, detail, kind, words):
+    notice = wording.cluster_notice(ClusterStatus("auto", state, detail))
+    assert notice.kind == kind and words in notice.text
+    assert wording.cluster_notice(None) is None  # no cluster asked for: nothing to say

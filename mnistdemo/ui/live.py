@@ -1,7 +1,8 @@
 """The live view: one fragment that redraws everything showing the training run, polling the job.
 
-It polls only while a run is active, and writes into the sidebar's status box and, when the Train
-tab is open, into that tab: one poll per interval for the whole page, however much it shows.
+It polls only while a run is active (or the Ray cluster is being connected to), and writes into the
+sidebar's status box and, when the Train tab is open, into that tab: one poll per interval for the
+whole page, however much it shows.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from ..config import TrainConfig
 from ..jobs import TrainingJob
-from . import sidebar, train_tab
+from . import sidebar, state, train_tab
 
 # The charts must move at least once a second; every poll costs the browser and the server CPU that
 # the training thread beside them needs (README, "Speed of the app").
@@ -35,7 +36,7 @@ def _live(
     if train_box is not None:
         with train_box:
             train_tab.show(snapshot)
-    if polling and not snapshot.active:
-        # The run just ended, as shown above at once; now redraw the whole page (the buttons, the
-        # predictions in other tabs) and stop polling.
+    if polling and not snapshot.active and not state.cluster_connecting():
+        # The run just ended (or the cluster answered), as shown above at once; now redraw the whole
+        # page (the buttons, the predictions in other tabs) and stop polling.
         st.rerun()

@@ -32,7 +32,8 @@ def render() -> None:
 
     # Only the open tab runs, so a rerun costs what that tab shows.
     train, test, draw, data, room = st.tabs(TABS, key="tab", on_change="rerun")
-    live.render(job, chosen, status_box, train if train.open else None, polling=snapshot.active)
+    polling = snapshot.active or state.cluster_connecting()
+    live.render(job, chosen, status_box, train if train.open else None, polling=polling)
     if test.open:
         with test:
             test_tab.render(mnist, snapshot)

@@ -85,10 +85,14 @@ def controls(job: TrainingJob, snapshot: JobSnapshot) -> None:
 
 
 def show_status(snapshot: JobSnapshot, chosen: TrainConfig) -> None:
-    """The model's status, the run's progress, and whether the settings differ from the model's."""
+    """The model's status, the run's progress, whether the settings differ from the model's, and
+    where runs train when a Ray cluster was asked for."""
     st.markdown(wording.model_status(snapshot))
     if snapshot.active:
         st.progress(snapshot.run_fraction, text=wording.progress_label(snapshot))
     pending = wording.pending_notice(snapshot, chosen)
     if pending:
         st.warning(pending)
+    cluster = wording.cluster_notice(state.cluster_status())
+    if cluster is not None:
+        (st.warning if cluster.kind == "warning" else st.caption)(cluster.text)

@@ -1,14 +1,15 @@
 """What the page keeps between reruns.
 
 Per server process (`st.cache_resource`, shared read-only by every browser session): the MNIST data,
-the semaphore that limits how many models train at once, and the room (its shared model and its
-drawings). Per browser session (`st.session_state`): the TrainingJob (model, optimizer, history, its
-thread), the cached test predictions, so that two sessions never see each other's model, and a
-visitor's random token.
+where runs train (the semaphore that limits how many models train at once here, or the Ray cluster
+at $MNISTDEMO_RAY_ADDRESS), and the room (its shared model and its drawings). Per browser session
+(`st.session_state`): the TrainingJob (model, optimizer, history, its thread), the cached test
+predictions, so that two sessions never see each other's model, and a visitor's random token.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 
@@ -16,10 +17,11 @@ import numpy as np
 import streamlit as st
 from torch import nn
 
+from ..cluster import ADDRESS_ENV, ClusterState, ClusterStatus, RayCluster, RayRunner
 from ..config import TrainConfig
 from ..data import MnistData, load_mnist, resolve_data_dir
 from ..gallery import PredictionCache
-from ..jobs import TrainingJob
+from ..jobs import LocalRunner, Runner, TrainingJob
 from ..room import Room, may_present, resolve_db_path
 from ..training import evaluate
 
@@ -43,6 +45,26 @@ def training_slots() -> threading.Semaphore:
     return threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
 
 
+@st.cache_resource(show_spinner=False)
+def runner() -> Runner:
+    """Where this server's runs train: its own threads, or the Ray cluster at $MNISTDEMO_RAY_ADDRESS,
+    connected to in the background (its own threads meanwhile, when it cannot be reached)."""
+    here = LocalRunner(training_slots())
+    address = os.environ.get(ADDRESS_ENV, "").strip()
+    return RayRunner(RayCluster(address, data()), fallback=here) if address else here
+
+
+def cluster_status() -> ClusterStatus | None:
+    """The Ray cluster's state, or None when runs train on this server only."""
+    chosen = runner()
+    return chosen.cluster.status() if isinstance(chosen, RayRunner) else None
+
+
+def cluster_connecting() -> bool:
+    status = cluster_status()
+    return status is not None and status.state == ClusterState.CONNECTING
+
+
 def chosen_config() -> TrainConfig:
     """The settings in the sidebar now (what the next run will use); each widget's key is the
     setting's name."""
@@ -59,7 +81,7 @@ def apply_model_defaults() -> None:
 def job(mnist: MnistData) -> TrainingJob:
     """This session's training job, created on first use with the sidebar's settings."""
     if "job" not in st.session_state:
-        st.session_state.job = TrainingJob(mnist, chosen_config(), slots=training_slots())
+        st.session_state.job = TrainingJob(mnist, chosen_config(), runner=runner())
     _stopped_with_the_session(st.session_state.job)
     return st.session_state.job
 
