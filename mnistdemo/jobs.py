@@ -17,10 +17,12 @@ from enum import StrEnum
 
 import numpy as np
 import torch
+from torch import nn
 
 from .config import TrainConfig
 from .data import MnistData
 from .inference import predict_proba
+from .replay import EpochWeights, keep, weights_of
 from .training import BatchReport, EpochResult, Trainer
 
 PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
@@ -84,6 +86,9 @@ class JobSnapshot:
     eta_s: float | None = None
     weights_version: int = 0  # changes whenever the weights the page sees change
     message: str = ""  # why it stopped or failed
+    # the weights of `weights_version`, in evaluation mode: a copy that training never changes; read only
+    model: nn.Module | None = field(default=None, compare=False)
+    epoch_weights: tuple[EpochWeights, ...] = field(default=(), compare=False)  # for replay, oldest first
 
     @property
     def active(self) -> bool:
@@ -126,11 +131,10 @@ class TrainingJob:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._last_seen = time.monotonic()
-        self._snapshot = JobSnapshot(JobState.IDLE, self._trainer.config)
         self._losses = LossLog()
         self._stop_reason = ""
-        self._published = copy.deepcopy(self._trainer.model).eval()
         self._published_at = 0.0
+        self._snapshot = self._untrained(weights_version=0)
 
     # --- what the page calls -------------------------------------------------------------------
 
@@ -184,19 +188,24 @@ class TrainingJob:
         self._trainer.reset(config)
         with self._lock:
             self._losses = LossLog()
-            self._published = copy.deepcopy(self._trainer.model).eval()
-            self._snapshot = JobSnapshot(
-                JobState.IDLE, self._trainer.config, weights_version=self._snapshot.weights_version + 1
-            )
+            self._snapshot = self._untrained(self._snapshot.weights_version + 1)
+
+    def _untrained(self, weights_version: int) -> JobSnapshot:
+        model = copy.deepcopy(self._trainer.model).eval()
+        return JobSnapshot(
+            JobState.IDLE,
+            self._trainer.config,
+            weights_version=weights_version,
+            model=model,
+            epoch_weights=(weights_of(model, 0, weights_version),),
+        )
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Probabilities from the latest published weights; never waits for a batch."""
-        with self._lock:
-            model = self._published
-        return predict_proba(model, images)
+        return predict_proba(self.snapshot().model, images)
 
     # --- the training thread -------------------------------------------------------------------
 
@@ -259,18 +268,22 @@ class TrainingJob:
             self._stop.set()
 
     def _on_epoch(self, result: EpochResult) -> None:
-        with self._lock:
-            self._snapshot = replace(
-                self._snapshot, history=tuple(self._trainer.history), run_epochs_done=self._snapshot.run_epochs_done + 1
-            )
         self._publish()
+        with self._lock:
+            snap = self._snapshot
+            kept = keep(snap.epoch_weights, weights_of(snap.model, result.epoch, snap.weights_version))
+            self._snapshot = replace(
+                snap,
+                history=tuple(self._trainer.history),
+                run_epochs_done=snap.run_epochs_done + 1,
+                epoch_weights=kept,
+            )
 
     def _publish(self) -> None:
         model = copy.deepcopy(self._trainer.model).eval()
         with self._lock:
-            self._published = model
             self._published_at = time.perf_counter()
-            self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1)
+            self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1, model=model)
 
     def _finish(self, state: JobState, message: str) -> None:
         self._publish()

@@ -127,3 +127,12 @@ def test_predictions_caption_says_whose_guesses_these_are():
     assert "untrained" in wording.predictions_caption(IDLE)
     assert "as it trains" in wording.predictions_caption(RUNNING)
     assert "after 2 epochs" in wording.predictions_caption(replace(RUNNING, state=JobState.FINISHED))
+
+
+def test_weights_caption_says_which_epochs_weights_the_page_shows():
+    finished = replace(RUNNING, state=JobState.FINISHED)
+    assert wording.weights_caption(finished, None) == wording.predictions_caption(finished)
+    assert "untrained" in wording.weights_caption(finished, 0)
+    early = wording.weights_caption(finished, 1)
+    assert "after epoch 1 of 2" in early and "81.00 %" in early and "Slide to the end" in early
+    assert "Slide" not in wording.weights_caption(finished, 2)

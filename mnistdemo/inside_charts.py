@@ -1,0 +1,171 @@
+"""Charts of what a network learned and why it answers: the confusion matrix, each digit's accuracy,
+and how steady an answer is. Pure plotly builders beside `charts`, in the same style.
+
+Streamlit 1.67 reports clicks on scatter points (`st.plotly_chart(on_select=...)`), never on
+heatmap cells (README, "Look inside"): the confusion matrix's cells carry transparent square markers
+that take the clicks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .charts import BLUE, FONT_SIZE, GREEN, GREY, ORANGE, RED, figure
+from .explain import Sweep
+from .inside import DIGITS
+
+MATRIX_HEIGHT = 480
+MATRIX_MARGIN = {"l": 70, "r": 10, "t": 90, "b": 20}
+FULL_MISTAKE = 0.1  # a cell holding this share of its true digit's examples is full red
+EMPTY = "#f5f7fa"
+STEADINESS_HEIGHT = 330
+ACCURACY_HEIGHT = 340
+OTHER_DIGITS = "#c4ccd6"
+
+
+def cell_of(point_index: int) -> tuple[int, int]:
+    """(true digit, guess) of the confusion chart's click target `point_index` (row after row)."""
+    return divmod(int(point_index), DIGITS)
+
+
+def _shade(values: np.ndarray, colour: str) -> go.Heatmap:
+    """Cells from the empty grey (0) to `colour` (1); NaN cells are left to another layer."""
+    return go.Heatmap(
+        z=values,
+        zmin=0,
+        zmax=1,
+        colorscale=[[0, EMPTY], [1, colour]],
+        showscale=False,
+        xgap=2,
+        ygap=2,
+        hoverinfo="skip",
+    )
+
+
+def confusion_chart(matrix: np.ndarray, title: str = "Mistakes by class") -> go.Figure:
+    """Counts (10, 10), row = true digit, column = guess: the diagonal green as deep as the share of
+    that digit guessed right, mistakes red as deep as their share of the true digit (full at 10%).
+
+    Drawn as heatmaps, which fill their cells at any size; on every cell a transparent square marker
+    carries the count and takes hover and clicks (the nearest one, wherever the click lands), because
+    Streamlit reports selections of scatter points only. Marker k is the cell `cell_of(k)`."""
+    matrix = np.asarray(matrix)
+    diagonal = np.eye(DIGITS, dtype=bool)
+    shares = matrix / np.maximum(1, matrix.sum(axis=1, keepdims=True))
+    depth = np.where(diagonal, shares, np.minimum(1, shares / FULL_MISTAKE))
+    true, guess = np.divmod(np.arange(DIGITS * DIGITS), DIGITS)
+    counts = matrix.ravel()
+    targets = go.Scatter(
+        x=guess,
+        y=true,
+        mode="markers+text",
+        marker={"symbol": "square", "size": 20, "opacity": 0},
+        text=[str(count) if count else "" for count in counts],
+        textfont={"size": FONT_SIZE - 5, "color": np.where(depth.ravel() > 0.55, "white", "#111827").tolist()},
+        customdata=np.stack([counts, np.where(true == guess, "right", "wrong")], axis=1),
+        hovertemplate="true %{y} → predicted %{x}: %{customdata[0]} digits (%{customdata[1]})<extra></extra>",
+        selected={"marker": {"opacity": 0}},
+        unselected={"marker": {"opacity": 0}, "textfont": {"color": "#111827"}},
+    )
+    ticks = {"tickmode": "array", "tickvals": list(range(DIGITS)), "showgrid": False, "zeroline": False}
+    return figure(
+        [_shade(np.where(diagonal, depth, np.nan), GREEN), _shade(np.where(diagonal, np.nan, depth), RED), targets],
+        title,
+        "the model's guess",
+        "true digit",
+        x_axis={**ticks, "range": [-0.5, DIGITS - 0.5], "side": "top", "constrain": "domain"},
+        y_axis={**ticks, "range": [DIGITS - 0.5, -0.5], "scaleanchor": "x", "constrain": "domain"},
+        showlegend=False,
+        layout_changes={
+            "height": MATRIX_HEIGHT,
+            "margin": MATRIX_MARGIN,
+            "title": {"text": title, "font": {"size": FONT_SIZE + 4}, "y": 0.98, "yanchor": "top"},
+            "hovermode": "closest",
+            "hoverdistance": -1,  # every point in the chart is over some cell: the nearest target takes it
+            "clickmode": "event+select",
+            "dragmode": False,  # a drag would draw a box; a click selects one cell
+        },
+    )
+
+
+def class_accuracy_chart(accuracy: Sequence[float], title: str = "Right, by true digit") -> go.Figure:
+    """Percent of each digit guessed right, one bar per digit; the weakest digit in red."""
+    values = np.asarray(accuracy, dtype=float)
+    known = np.isfinite(values)
+    colours = [GREEN if seen else GREY for seen in known]
+    if known.any():
+        colours[int(np.nanargmin(values))] = RED
+    bars = go.Bar(
+        x=[str(digit) for digit in range(DIGITS)],
+        y=np.nan_to_num(values),
+        marker_color=colours,
+        text=[f"{value:.1f}" if seen else "–" for value, seen in zip(values, known, strict=True)],
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="true %{x}: %{y:.2f} % guessed right<extra></extra>",
+    )
+    return figure(
+        [bars],
+        title,
+        "true digit",
+        "guessed right (%)",
+        x_axis={"type": "category"},
+        y_axis={"range": [0, 112], "tickvals": [0, 20, 40, 60, 80, 100]},
+        showlegend=False,
+        layout_changes={"height": ACCURACY_HEIGHT},
+    )
+
+
+def steadiness_chart(sweep: Sweep, digits: Sequence[int], cap: float | None = None) -> go.Figure:
+    """The ten probabilities along one move: `digits` (the top guess, then the one asked about) in
+    blue and orange with their names at the line ends, the other eight thin and grey; the digit as it
+    is marked at 0. `cap`: the model's ceiling, which fixes the y range."""
+    x = [float(value) for value in sweep.values]
+    top = (cap or 1.0) * 1.05
+    highlighted = dict(zip(digits, (BLUE, ORANGE), strict=False))
+    ends = {digit: float(sweep.probabilities[-1, digit]) for digit in highlighted}
+    apart = len(ends) == 2 and abs(np.subtract(*ends.values())) < 0.06 * top  # labels would overlap
+    traces, annotations = [], []
+    for digit in sorted(range(DIGITS), key=lambda d: d in highlighted):  # highlighted lines on top
+        colour = highlighted.get(digit, OTHER_DIGITS)
+        traces.append(
+            go.Scatter(
+                x=x,
+                y=sweep.probabilities[:, digit],
+                mode="lines",
+                line={"color": colour, "width": 4 if digit in highlighted else 1.5},
+                name=str(digit),
+                hovertemplate=f"digit {digit}: %{{y:.2f}} at %{{x:g}}<extra></extra>",
+            )
+        )
+        if digit in highlighted:
+            higher = ends[digit] >= max(ends.values())
+            annotations.append(
+                {
+                    "x": x[-1],
+                    "y": ends[digit],
+                    "text": f" {digit}",
+                    "showarrow": False,
+                    "xanchor": "left",
+                    "yshift": (9 if higher else -9) if apart else 0,
+                    "font": {"size": FONT_SIZE, "color": colour},
+                }
+            )
+    return figure(
+        traces,
+        "",
+        sweep.move,
+        "probability",
+        x_axis={"zeroline": True, "zerolinecolor": "#6b7785", "zerolinewidth": 2},
+        y_axis={"range": [0, top]},
+        annotations=annotations,
+        showlegend=False,
+        layout_changes={
+            "height": STEADINESS_HEIGHT,
+            "margin": {"l": 70, "r": 40, "t": 20, "b": 70},
+            "font": {"size": FONT_SIZE - 2},
+        },
+    )
