@@ -13,7 +13,7 @@ from mnistdemo.jobs import favour_training_threads
 from mnistdemo.training import default_device, use_one_cpu_thread
 from mnistdemo.ui import data_tab, draw_tab, live, sidebar, state, style, test_tab
 
-TABS = ["Train", "Test digits", "Draw", "Data"]
+TABS = ["Train", "Inside", "Test digits", "Draw", "Data"]
 
 # Process-wide, for every session's training thread: one CPU thread each, the GIL handed over sooner.
 use_one_cpu_thread(default_device())
@@ -38,8 +38,15 @@ with st.sidebar:
     status_box = st.container()
 
 # Only the open tab runs, so a rerun costs what that tab shows.
-train, test, draw, data = st.tabs(TABS, key="tab", on_change="rerun")
-live.render(job, chosen, status_box, train if train.open else None, polling=snapshot.active)
+train, inside, test, draw, data = st.tabs(TABS, key="tab", on_change="rerun")
+live.render(
+    job,
+    chosen,
+    status_box,
+    train if train.open else None,
+    polling=snapshot.active,
+    inside_box=inside if inside.open else None,
+)
 if test.open:
     with test:
         test_tab.render(mnist, snapshot)

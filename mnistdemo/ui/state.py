@@ -2,20 +2,18 @@
 
 Per server process (`st.cache_resource`, shared read-only by every browser session): the MNIST data
 and the semaphore that limits how many models train at once. Per browser session
-(`st.session_state`): the TrainingJob (model, optimizer, history, its thread) and the cached test
-predictions, so that two sessions never see each other's model.
+(`st.session_state`): the TrainingJob (model, optimizer, history, its thread), so that two sessions
+never see each other's model (`replay` keeps the session's predictions on the test digits).
 """
 
 from __future__ import annotations
 
 import threading
 
-import numpy as np
 import streamlit as st
 
 from ..config import TrainConfig
 from ..data import MnistData, load_mnist, resolve_data_dir
-from ..gallery import PredictionCache
 from ..jobs import TrainingJob
 
 MAX_CONCURRENT_RUNS = 2  # a 2-core machine trains two models at about full speed each
@@ -56,10 +54,3 @@ def job(mnist: MnistData) -> TrainingJob:
     if "job" not in st.session_state:
         st.session_state.job = TrainingJob(mnist, chosen_config(), slots=training_slots())
     return st.session_state.job
-
-
-def test_probabilities(mnist: MnistData, version: int, digits: np.ndarray) -> np.ndarray:
-    """This session's model's probabilities for some test digits, cached per weights version."""
-    if "test_predictions" not in st.session_state:
-        st.session_state.test_predictions = PredictionCache(job(mnist).predict_proba, mnist.test_images.numpy())
-    return st.session_state.test_predictions.get(version, digits)
