@@ -95,10 +95,10 @@ def steadiness(model: nn.Module, image: np.ndarray) -> list[Sweep]:
     batch = torch.cat([torch.stack(sideways), torch.stack(vertical), turned, strokes])
     probabilities = predict_proba(model, batch.numpy())
     moves = [
-        ("moved right (px)", SHIFTS_PX),
-        ("moved down (px)", SHIFTS_PX),
-        ("turned anticlockwise (°)", ANGLES_DEG),
-        ("strokes: thinner − / + thicker", STROKE_CHANGES),
+        ("shift right (px)", SHIFTS_PX),
+        ("shift down (px)", SHIFTS_PX),
+        ("turn anticlockwise (°)", ANGLES_DEG),
+        ("stroke width", STROKE_CHANGES),
     ]
     sweeps, start = [], 0
     for move, values in moves:

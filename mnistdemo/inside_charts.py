@@ -13,15 +13,16 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from .charts import BLUE, FONT_SIZE, GREEN, GREY, ORANGE, RED, figure
+from .charts import AXIS, BLUE, FONT_SIZE, GREEN, GREY, GRID, ORANGE, RED, figure
 from .explain import Sweep
 from .inside import DIGITS
 
-MATRIX_HEIGHT = 480
-MATRIX_MARGIN = {"l": 70, "r": 10, "t": 90, "b": 20}
+MATRIX_HEIGHT = 500
+MATRIX_MARGIN = {"l": 70, "r": 10, "t": 120, "b": 20}
 FULL_MISTAKE = 0.1  # a cell holding this share of its true digit's examples is full red
 EMPTY = "#f5f7fa"
-STEADINESS_HEIGHT = 330
+STEADINESS_ROW_HEIGHT = 330
+STEADINESS_ROW_GAP = 0.2  # of the figure's height, between a row's x-axis title and the row below
 ACCURACY_HEIGHT = 340
 OTHER_DIGITS = "#c4ccd6"
 
@@ -82,7 +83,7 @@ def confusion_chart(matrix: np.ndarray, title: str = "Mistakes by class") -> go.
         layout_changes={
             "height": MATRIX_HEIGHT,
             "margin": MATRIX_MARGIN,
-            "title": {"text": title, "font": {"size": FONT_SIZE + 4}, "y": 0.98, "yanchor": "top"},
+            "title": {"text": title, "font": {"size": FONT_SIZE + 4}, "y": 1, "yanchor": "top", "pad": {"t": 10}},
             "hovermode": "closest",
             "hoverdistance": -1,  # every point in the chart is over some cell: the nearest target takes it
             "clickmode": "event+select",
@@ -119,34 +120,81 @@ def class_accuracy_chart(accuracy: Sequence[float], title: str = "Right, by true
     )
 
 
-def steadiness_chart(sweep: Sweep, digits: Sequence[int], cap: float | None = None) -> go.Figure:
-    """The ten probabilities along one move: `digits` (the top guess, then the one asked about) in
-    blue and orange with their names at the line ends, the other eight thin and grey; the digit as it
-    is marked at 0. `cap`: the model's ceiling, which fixes the y range."""
-    x = [float(value) for value in sweep.values]
+def _panel_axes(panel: int) -> tuple[str, str]:
+    """Plotly's names of a panel's axes, as traces refer to them: ('x', 'y'), ('x2', 'y2'), ..."""
+    suffix = str(panel + 1) if panel else ""
+    return f"x{suffix}", f"y{suffix}"
+
+
+def steadiness_chart(sweeps: Sequence[Sweep], digits: Sequence[int], cap: float | None = None) -> go.Figure:
+    """One panel per move, two to a row: the ten probabilities along it, `digits` (the top guess,
+    then the one asked about) in blue and orange with their names at the line ends, the other eight
+    thin and grey (one trace); the digit as it is marked at 0. One figure, so the page mounts one chart.
+    `cap`: the model's ceiling, which fixes the y range."""
     top = (cap or 1.0) * 1.05
     highlighted = dict(zip(digits, (BLUE, ORANGE), strict=False))
-    ends = {digit: float(sweep.probabilities[-1, digit]) for digit in highlighted}
-    apart = len(ends) == 2 and abs(np.subtract(*ends.values())) < 0.06 * top  # labels would overlap
-    traces, annotations = [], []
-    for digit in sorted(range(DIGITS), key=lambda d: d in highlighted):  # highlighted lines on top
-        colour = highlighted.get(digit, OTHER_DIGITS)
+    rows = -(-len(sweeps) // 2)
+    traces, annotations, axes = [], [], {}
+    for panel, sweep in enumerate(sweeps):
+        x_name, y_name = _panel_axes(panel)
+        row, column = divmod(panel, 2)
+        bottom = 1 - (row + 1) / rows + STEADINESS_ROW_GAP * (row + 1 < rows)
+        axes[f"xaxis{x_name[1:]}"] = {
+            "domain": [0.0, 0.46] if column == 0 else [0.54, 1.0],
+            "anchor": y_name,
+            "title": {"text": sweep.move},
+            "zeroline": True,
+            "zerolinecolor": "#6b7785",
+            "zerolinewidth": 2,
+            "gridcolor": GRID,
+            "linecolor": AXIS,
+        }
+        axes[f"yaxis{y_name[1:]}"] = {
+            "domain": [bottom, 1 - row / rows],
+            "anchor": x_name,
+            "range": [0, top],
+            "title": {"text": "probability" if column == 0 else ""},
+            "gridcolor": GRID,
+            "linecolor": AXIS,
+        }
+        x = [float(value) for value in sweep.values]
+        ends = {digit: float(sweep.probabilities[-1, digit]) for digit in highlighted}
+        apart = len(ends) == 2 and abs(np.subtract(*ends.values())) < 0.06 * top  # the labels would overlap
+        # the other digits as one broken line: a chart mounts in time proportional to its traces
+        others = [digit for digit in range(DIGITS) if digit not in highlighted]
         traces.append(
             go.Scatter(
-                x=x,
-                y=sweep.probabilities[:, digit],
+                x=[value for _ in others for value in (*x, None)],
+                y=[value for digit in others for value in (*sweep.probabilities[:, digit], None)],
+                customdata=[digit for digit in others for _ in range(len(x) + 1)],
+                xaxis=x_name,
+                yaxis=y_name,
                 mode="lines",
-                line={"color": colour, "width": 4 if digit in highlighted else 1.5},
-                name=str(digit),
-                hovertemplate=f"digit {digit}: %{{y:.2f}} at %{{x:g}}<extra></extra>",
+                line={"color": OTHER_DIGITS, "width": 1.5},
+                name="other digits",
+                hovertemplate="digit %{customdata}: %{y:.2f} at %{x:g}<extra></extra>",
             )
         )
-        if digit in highlighted:
+        for digit, colour in highlighted.items():
+            traces.append(
+                go.Scatter(
+                    x=x,
+                    y=sweep.probabilities[:, digit],
+                    xaxis=x_name,
+                    yaxis=y_name,
+                    mode="lines",
+                    line={"color": colour, "width": 4},
+                    name=str(digit),
+                    hovertemplate=f"digit {digit}: %{{y:.2f}} at %{{x:g}}<extra></extra>",
+                )
+            )
             higher = ends[digit] >= max(ends.values())
             annotations.append(
                 {
                     "x": x[-1],
                     "y": ends[digit],
+                    "xref": x_name,
+                    "yref": y_name,
                     "text": f" {digit}",
                     "showarrow": False,
                     "xanchor": "left",
@@ -157,15 +205,16 @@ def steadiness_chart(sweep: Sweep, digits: Sequence[int], cap: float | None = No
     return figure(
         traces,
         "",
-        sweep.move,
+        sweeps[0].move,
         "probability",
-        x_axis={"zeroline": True, "zerolinecolor": "#6b7785", "zerolinewidth": 2},
-        y_axis={"range": [0, top]},
+        x_axis=axes.pop("xaxis"),
+        y_axis=axes.pop("yaxis"),
         annotations=annotations,
         showlegend=False,
         layout_changes={
-            "height": STEADINESS_HEIGHT,
+            "height": STEADINESS_ROW_HEIGHT * rows,
             "margin": {"l": 70, "r": 40, "t": 20, "b": 70},
             "font": {"size": FONT_SIZE - 2},
+            **axes,
         },
     )

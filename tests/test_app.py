@@ -208,31 +208,31 @@ def test_runs_beyond_the_server_limit_wait_visibly_and_can_be_stopped(open_app):
 
 def test_browse_the_test_digits(open_app):
     at = open_app(tab="Test digits")
-    assert texts(at.subheader) == ["Test digit #33"]  # the notebook's digit, selected at first
+    assert texts(at.subheader) == ["Test digit #33", "Why this answer?"]  # the notebook's digit, at first
     assert metric(at, "True label") == "3"
     assert "untrained model" in texts(at.caption)[0]
-    (chart,) = at.get("plotly_chart")
-    assert '"type":"bar"' in chart.proto.spec.replace(" ", "")
+    probabilities, steadiness = at.get("plotly_chart")
+    assert '"type":"bar"' in probabilities.proto.spec.replace(" ", "") and steadiness.key == "steadiness_test_32"
     tiles = [button for button in at.button if button.key and button.key.startswith("tile_")]
     assert len(tiles) == 20 and tiles[0].label.startswith("7 → ")  # test digit #1 is a 7
     (pages,) = at.pagination
     assert pages.num_pages == 500
 
     tiles[0].click().run()
-    assert texts(at.subheader) == ["Test digit #1"] and metric(at, "True label") == "7"
+    assert texts(at.subheader)[0] == "Test digit #1" and metric(at, "True label") == "7"
 
     at.pagination[0].select(500).run()
     tiles = [button for button in at.button if button.key and button.key.startswith("tile_")]
     assert "#10000:" in tiles[-1].help
 
     at.number_input(key="test_digit").set_value(33).run()  # the grid turns to the page showing #33
-    assert at.pagination[0].value == 2 and texts(at.subheader) == ["Test digit #33"]
+    assert at.pagination[0].value == 2 and texts(at.subheader)[0] == "Test digit #33"
 
     at.session_state["tab"] = "Train"  # away and back: the selection and the page stay
     at.run()
     at.session_state["tab"] = "Test digits"
     at.run()
-    assert at.pagination[0].value == 2 and texts(at.subheader) == ["Test digit #33"]
+    assert at.pagination[0].value == 2 and texts(at.subheader)[0] == "Test digit #33"
 
     at.toggle(key="mistakes_only").set_value(True).run()  # the untrained model gets most wrong
     assert not at.exception
@@ -277,9 +277,12 @@ def test_draw_tab_hints_on_an_empty_canvas_and_reads_a_stroke(open_app):
     at.session_state["draw_canvas_0"] = canvas_state(canvas((slice(40, 240), slice(130, 150))))  # a 1
     at.run()
     assert not at.exception and not at.info
-    assert metric(at, "Top guess") in {str(digit) for digit in range(10)}
-    (chart,) = at.get("plotly_chart")
-    assert '"type":"bar"' in chart.proto.spec.replace(" ", "")
+    guess = metric(at, "Top guess")
+    assert guess in {str(digit) for digit in range(10)}
+    chart, steadiness = at.get("plotly_chart")  # its probabilities, and why
+    assert '"type":"bar"' in chart.proto.spec.replace(" ", "") and steadiness.key == "steadiness_draw"
+    assert "Why this answer?" in texts(at.subheader) and at.selectbox(key="why_not_draw").value != int(guess)
+    assert len(at.get("image")) == 1 + 2 + 1  # what the model sees, where it looks for two digits, its hidden units
 
     at.session_state["draw_canvas_0"] = canvas_state(canvas((slice(None), slice(None))))  # painted all over
     at.run()
@@ -342,7 +345,7 @@ def test_inside_tab_a_confusion_cell_opens_exactly_those_digits_and_the_slider_r
     assert set(numbers) <= set(expected) and len(tiles) == min(20, len(expected))
     assert texts(at.subheader)[0] == f"Test digit #{numbers[0] + 1}"  # the surest of those mistakes, selected
     assert at.selectbox(key=f"why_not_test_{numbers[0]}").value == true_label  # "why not" the truth
-    assert len(at.get("plotly_chart")) == 1 + 4  # its probabilities and the four steadiness charts
+    assert len(at.get("plotly_chart")) == 2  # its probabilities and how steady they are
 
     at.select_slider(key="replay_epoch").set_value(1).run()  # back to epoch 1
     assert "after epoch 1 of 2" in texts(at.caption)[0]

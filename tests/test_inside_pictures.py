@@ -46,16 +46,22 @@ def test_class_accuracy_bars_mark_the_weakest_digit():
     assert bars.marker.color[4] != bars.marker.color[0]
 
 
-def test_steadiness_chart_draws_ten_lines_and_highlights_the_two_digits_asked_about():
+def test_steadiness_chart_has_a_panel_per_move_with_the_two_digits_asked_about_highlighted():
     probabilities = np.full((9, 10), 0.05)
     probabilities[:, 7] = np.linspace(0.1, 0.2, 9)
-    sweep = Sweep("moved right (px)", np.arange(-4, 5), probabilities)
-    chart = inside_charts.steadiness_chart(sweep, (7, 1), SIGMOID_SOFTMAX_CAP)
-    assert len(chart.data) == 10
-    widths = {trace.name: trace.line.width for trace in chart.data}
-    assert widths["7"] == widths["1"] > widths["3"]
-    assert [trace.name for trace in chart.data][-2:] == ["1", "7"]  # drawn last, on top
-    assert chart.layout.yaxis.range[1] < 0.25 and chart.layout.xaxis.title.text == "moved right (px)"
+    probabilities[:, 3] = 0.03
+    sweeps = [Sweep(f"move {index}", np.arange(-4, 5), probabilities) for index in range(4)]
+    chart = inside_charts.steadiness_chart(sweeps, (7, 1), SIGMOID_SOFTMAX_CAP)
+    assert len(chart.data) == 4 * 3  # per panel: the eight other digits as one line, then 7 and 1
+    assert [trace.xaxis for trace in chart.data[::3]] == ["x", "x2", "x3", "x4"]
+    others, seven, one = chart.data[9:]
+    assert (seven.name, one.name, seven.yaxis) == ("7", "1", "y4") and seven.line.width > others.line.width
+    assert list(seven.y) == list(probabilities[:, 7])
+    assert others.y.count(None) == 8 and others.y[20:29] == tuple([0.03] * 9)  # 0, 2, then 3
+    assert set(others.customdata) == {0, 2, 3, 4, 5, 6, 8, 9}
+    assert chart.layout.xaxis4.title.text == "move 3" and chart.layout.yaxis4.range[1] < 0.25
+    assert chart.layout.xaxis2.domain[0] > chart.layout.xaxis.domain[1]  # side by side
+    assert chart.layout.yaxis3.domain[1] < chart.layout.yaxis.domain[0]  # the second row below the first
 
 
 def test_unit_tiles_are_coloured_from_the_weights_on_one_scale_centred_on_zero():

@@ -47,10 +47,11 @@ def render(
         st.markdown(f"**How steady the answer is**: the probability of each digit ({guess} blue, {other} orange)")
         cap = preset(model).probability_cap
         sweeps = explain.steadiness(weights.model, image)
-        for row in range(0, len(sweeps), 2):
-            for index, (column, sweep) in enumerate(zip(st.columns(2), sweeps[row : row + 2], strict=True), row):
-                with column:
-                    show_chart(inside_charts.steadiness_chart(sweep, (guess, other), cap), f"steady_{key}_{index}")
+        show_chart(inside_charts.steadiness_chart(sweeps, (guess, other), cap), f"steadiness_{key}")
+        st.caption(
+            "The digit shifted by whole pixels (negative: left, up), turned about its centre (negative: "
+            "clockwise), its strokes eroded (−1) or dilated (+1) by a pixel; at 0 it is as the model saw it."
+        )
     _first_layer(image, weights, guess)
 
 
