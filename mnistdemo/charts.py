@@ -36,7 +36,7 @@ class EpochPoint(Protocol):
     test_acc: float
 
 
-def _figure(
+def figure(
     traces: list,
     title: str,
     x_title: str,
@@ -47,9 +47,11 @@ def _figure(
     shapes: Sequence[dict] = (),
     showlegend: bool = True,
     height: int = CHART_HEIGHT,
+    layout_changes: dict | None = None,
 ) -> go.Figure:
     """One figure in one constructor call: plotly's later `update_*` calls and its templates each
-    cost more than building the whole chart, and the page rebuilds the charts on every poll."""
+    cost more than building the whole chart, and the page rebuilds the charts on every poll.
+    `layout_changes` replace whole entries of the layout (height, margin, ...)."""
     axis = {"gridcolor": GRID, "linecolor": AXIS, "zeroline": False}
     layout = {
         "title": {"text": title, "font": {"size": FONT_SIZE + 4}},
@@ -67,11 +69,12 @@ def _figure(
         "yaxis": {**axis, "title": {"text": y_title}, **(y_axis or {})},
         "annotations": list(annotations),
         "shapes": list(shapes),
+        **(layout_changes or {}),
     }
     return go.Figure(data=traces, layout=layout)
 
 
-def _placeholder(text: str) -> dict:
+def placeholder(text: str) -> dict:
     return {
         "text": text,
         "showarrow": False,
@@ -136,13 +139,13 @@ def loss_chart(history: Sequence[EpochPoint], batch_losses: np.ndarray) -> go.Fi
     ]
     last_epoch = max(epochs + batch_x.tolist(), default=0.0)
     empty = not len(batch_x) and not history
-    return _figure(
+    return figure(
         traces,
         "Loss",
         "epoch",
         "cross-entropy loss",
         x_axis=_epoch_ticks(last_epoch),
-        annotations=[_placeholder("Press Train: the loss appears here")] if empty else [],
+        annotations=[placeholder("Press Train: the loss appears here")] if empty else [],
     )
 
 
@@ -165,15 +168,15 @@ def accuracy_chart(history: Sequence[EpochPoint]) -> go.Figure:
         )
     ]
     if history:
-        return _figure(traces, "Accuracy", "epoch", "accuracy (%)", x_axis=_epoch_ticks(max(epochs)))
-    return _figure(
+        return figure(traces, "Accuracy", "epoch", "accuracy (%)", x_axis=_epoch_ticks(max(epochs)))
+    return figure(
         traces,
         "Accuracy",
         "epoch",
         "accuracy (%)",
         x_axis=_epoch_ticks(0),
         y_axis={"range": [0, 100]},
-        annotations=[_placeholder("Accuracy appears after the first epoch")],
+        annotations=[placeholder("Accuracy appears after the first epoch")],
     )
 
 
@@ -245,7 +248,7 @@ def probability_chart(
                 "font": {"size": FONT_SIZE - 2, "color": RED},
             }
         )
-    return _figure(
+    return figure(
         [bars],
         title,
         "digit",

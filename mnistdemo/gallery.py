@@ -7,22 +7,69 @@ index 32), as the notebook numbers them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 PAGE_SIZE = 20  # 4 rows of 5: large enough to read on a wall
 
 
-def shown_digits(labels: np.ndarray, predicted: np.ndarray | None = None) -> np.ndarray:
-    """Indices of the test digits the grid shows, in test-set order: all of them, or only the
-    mistakes when the predictions are given."""
+@dataclass(frozen=True)
+class DigitFilter:
+    """Which test digits the grid shows, and in what order."""
+
+    true_label: int | None = None  # only this true digit
+    guess: int | None = None  # only digits the model reads as this
+    mistakes_only: bool = False
+    most_confident_first: bool = False  # by the probability of the model's guess, else in test-set order
+
+    @property
+    def needs_predictions(self) -> bool:
+        return self.guess is not None or self.mistakes_only or self.most_confident_first
+
+
+def shown_digits(
+    labels: np.ndarray, probabilities: np.ndarray | None = None, chosen: DigitFilter = DigitFilter()
+) -> np.ndarray:
+    """Indices of the test digits the grid shows: those `chosen` lets through, in test-set order
+    unless it asks for the most confident guesses first. `probabilities` (N, 10) are needed when the
+    filter looks at the model's guesses."""
     labels = np.asarray(labels)
-    if predicted is None:
-        return np.arange(len(labels))
-    predicted = np.asarray(predicted)
-    if predicted.shape != labels.shape:
-        raise ValueError(f"{len(predicted)} predictions for {len(labels)} labels")
-    return np.flatnonzero(predicted != labels)
+    keep = np.ones(len(labels), dtype=bool)
+    if chosen.true_label is not None:
+        keep &= labels == chosen.true_label
+    if not chosen.needs_predictions:
+        return np.flatnonzero(keep)
+    if probabilities is None:
+        raise ValueError("this filter needs the model's probabilities")
+    probabilities = np.asarray(probabilities)
+    if len(probabilities) != len(labels):
+        raise ValueError(f"{len(probabilities)} predictions for {len(labels)} labels")
+    guesses = probabilities.argmax(axis=1)
+    if chosen.guess is not None:
+        keep &= guesses == chosen.guess
+    if chosen.mistakes_only:
+        keep &= guesses != labels
+    shown = np.flatnonzero(keep)
+    if chosen.most_confident_first:
+        shown = shown[np.argsort(-probabilities[shown].max(axis=1), kind="stable")]
+    return shown
+
+
+def describe(chosen: DigitFilter, count: int) -> str:
+    """'True 4 read as 9: 37 digits, the most confident first.'"""
+    if chosen.true_label is not None and chosen.guess is not None:
+        what = f"True {chosen.true_label} read as {chosen.guess}"
+    elif chosen.true_label is not None:
+        what = f"True {chosen.true_label}"
+    elif chosen.guess is not None:
+        what = f"Read as {chosen.guess}"
+    else:
+        what = "All test digits"
+    if chosen.mistakes_only:
+        what += ", mistakes only"
+    order = ", the most confident first" if chosen.most_confident_first else ""
+    return f"{what}: {count:,} digit{'s' if count != 1 else ''}{order}."
 
 
 def tile_label(label: int, guess: int) -> str:
@@ -49,10 +96,8 @@ def page_digits(shown: np.ndarray, page: int, page_size: int = PAGE_SIZE) -> np.
 
 def page_of(shown: np.ndarray, digit: int, page_size: int = PAGE_SIZE) -> int | None:
     """The page (1-based) showing `digit`, or None when the grid does not show it."""
-    position = np.searchsorted(shown, digit)  # `shown` is sorted: indices in test-set order
-    if position < len(shown) and shown[position] == digit:
-        return int(position) // page_size + 1
-    return None
+    positions = np.flatnonzero(np.asarray(shown) == digit)
+    return int(positions[0]) // page_size + 1 if len(positions) else None
 
 
 class PredictionCache:

@@ -6,6 +6,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from .training import EVAL_CHUNK
+
 
 @torch.no_grad()
 def predict_proba(model: nn.Module, images: np.ndarray) -> np.ndarray:
@@ -16,7 +18,9 @@ def predict_proba(model: nn.Module, images: np.ndarray) -> np.ndarray:
     device = next(model.parameters()).device
     was_training = model.training
     model.eval()
-    log_probs = model(torch.from_numpy(array).to(device))
+    images = torch.from_numpy(array).to(device)
+    starts = range(0, max(1, len(images)), EVAL_CHUNK)  # one empty chunk for no images
+    log_probs = torch.cat([model(images[start : start + EVAL_CHUNK]) for start in starts])
     model.train(was_training)
     return log_probs.exp().cpu().numpy()
 

@@ -24,11 +24,13 @@ from typing import Protocol
 
 import numpy as np
 import torch
+from torch import nn
 
 from .config import TrainConfig
 from .data import MnistData
 from .divergence import Trouble, diagnose
 from .inference import predict_proba
+from .replay import EpochWeights, keep, weights_of
 from .training import BatchReport, Diverged, EpochResult, RunClock, Trainer, TrainingOutOfMemory
 
 PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
@@ -107,6 +109,9 @@ class JobSnapshot:
     message: str = ""  # why it stopped or failed
     trouble: Trouble | None = None  # why the model is not learning, when it is not
     placement: Placement = Placement()  # where this run trains, or waits to
+    # the weights of `weights_version`, in evaluation mode: a copy that training never changes; read only
+    model: nn.Module | None = field(default=None, compare=False)
+    epoch_weights: tuple[EpochWeights, ...] = field(default=(), compare=False)  # for replay, oldest first
 
     @property
     def active(self) -> bool:
@@ -189,11 +194,10 @@ class TrainingJob:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._abandon_at = time.monotonic() + abandon_after_s
-        self._snapshot = JobSnapshot(JobState.IDLE, self._trainer.config)
         self._losses = LossLog()
         self._stop_why = ""  # said after "stopped": empty when the user pressed Stop
-        self._published = copy.deepcopy(self._trainer.model).eval()
         self._published_at = 0.0
+        self._snapshot = self._untrained(weights_version=0)
         self._clock: RunClock | None = None  # the run's, from when it started training
 
     # --- what the page calls -------------------------------------------------------------------
@@ -256,24 +260,28 @@ class TrainingJob:
         self._trainer.reset(config)
         with self._lock:
             self._losses = LossLog()
-            self._published = copy.deepcopy(self._trainer.model).eval()
-            self._snapshot = JobSnapshot(
-                JobState.IDLE, self._trainer.config, weights_version=self._snapshot.weights_version + 1
-            )
+            self._snapshot = self._untrained(self._snapshot.weights_version + 1)
+
+    def _untrained(self, weights_version: int) -> JobSnapshot:
+        model = copy.deepcopy(self._trainer.model).eval()
+        return JobSnapshot(
+            JobState.IDLE,
+            self._trainer.config,
+            weights_version=weights_version,
+            model=model,
+            epoch_weights=(weights_of(model, 0, weights_version),),
+        )
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
-    def model(self) -> torch.nn.Module:
+    def model(self) -> nn.Module:
         """The latest published weights (the ones `predict_proba` uses); never change them in place."""
-        with self._lock:
-            return self._published
+        return self.snapshot().model
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Probabilities from the latest published weights; never waits for a batch."""
-        with self._lock:
-            model = self._published
-        return predict_proba(model, images)
+        return predict_proba(self.snapshot().model, images)
 
     # --- the training thread -------------------------------------------------------------------
 
@@ -342,12 +350,17 @@ class TrainingJob:
 
     def _on_epoch(self, result: EpochResult) -> None:
         self._clock.epoch_done(self._trainer.evaluation_s)
+        self._publish()
         with self._lock:
+            snap = self._snapshot
+            kept = keep(snap.epoch_weights, weights_of(snap.model, result.epoch, snap.weights_version))
             self._snapshot = replace(
-                self._snapshot, history=tuple(self._trainer.history), run_epochs_done=self._snapshot.run_epochs_done + 1
+                snap,
+                history=tuple(self._trainer.history),
+                run_epochs_done=snap.run_epochs_done + 1,
+                epoch_weights=kept,
             )
         self._set_trouble()
-        self._publish()
 
     def _set_trouble(self, not_finite: Diverged | None = None) -> None:
         trouble = diagnose(self._trainer.config, self._trainer.history, self._losses.view()[:, 1], not_finite)
@@ -357,9 +370,8 @@ class TrainingJob:
     def _publish(self) -> None:
         model = copy.deepcopy(self._trainer.model).eval()
         with self._lock:
-            self._published = model
             self._published_at = time.perf_counter()
-            self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1)
+            self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1, model=model)
 
     def _finish(self, state: JobState, message: str) -> None:
         self._publish()

@@ -261,3 +261,14 @@ def predictions_caption(snapshot: JobSnapshot) -> str:
         return "Guesses of the untrained model (random weights), as in the notebook: press **Train** and look again."
     accuracy = snapshot.history[-1].test_acc
     return f"Guesses of the model after {_epochs(snapshot.epochs_done)} (test accuracy {accuracy:.2f} %)."
+
+
+def weights_caption(snapshot: JobSnapshot, epoch: int | None) -> str:
+    """Whose answers the page shows: the newest weights (`epoch` None) or those kept after `epoch`."""
+    if epoch is None:
+        return predictions_caption(snapshot)
+    if epoch == 0:
+        return "Guesses of the untrained model (epoch 0: random weights)."
+    accuracy = next(result.test_acc for result in snapshot.history if result.epoch == epoch)
+    text = f"Guesses of the model after epoch {epoch} of {snapshot.epochs_done} (test accuracy {accuracy:.2f} %)."
+    return text if epoch == snapshot.epochs_done else f"{text} Slide to the end for the newest."

@@ -12,6 +12,7 @@ import base64
 import contextlib
 import io
 import itertools
+import json
 import logging
 import threading
 import time
@@ -28,7 +29,9 @@ from streamlit.testing.v1 import AppTest
 from harness.drawings import png_data_url
 from mnistdemo import training
 from mnistdemo.config import TrainConfig
+from mnistdemo.inference import predict_proba
 from mnistdemo.jobs import JobState
+from mnistdemo.replay import rebuild
 from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -128,7 +131,7 @@ def canvas(fill: tuple[slice, slice] | None = None) -> np.ndarray:
 
 def test_page_opens_untrained_with_the_notebook_defaults(open_app):
     at = open_app()
-    assert [tab.label for tab in at.tabs] == ["Train", "Test digits", "Draw", "Data", "Room"]
+    assert [tab.label for tab in at.tabs] == ["Train", "Inside", "Test digits", "Draw", "Data", "Room"]
     assert at.radio(key="model").value == "seed"
     assert at.slider(key="epochs").value == 30
     assert at.select_slider(key="batch_size").value == 256
@@ -232,31 +235,31 @@ def test_runs_beyond_the_server_limit_wait_visibly_and_can_be_stopped(open_app):
 
 def test_browse_the_test_digits(open_app):
     at = open_app(tab="Test digits")
-    assert texts(at.subheader) == ["Test digit #33"]  # the notebook's digit, selected at first
+    assert texts(at.subheader) == ["Test digit #33", "Why this answer?"]  # the notebook's digit, at first
     assert metric(at, "True label") == "3"
     assert "untrained model" in texts(at.caption)[0]
-    (chart,) = at.get("plotly_chart")
-    assert '"type":"bar"' in chart.proto.spec.replace(" ", "")
+    probabilities, steadiness = at.get("plotly_chart")
+    assert '"type":"bar"' in probabilities.proto.spec.replace(" ", "") and steadiness.key == "steadiness_test_32"
     tiles = [button for button in at.button if button.key and button.key.startswith("tile_")]
     assert len(tiles) == 20 and tiles[0].label.startswith("7 → ")  # test digit #1 is a 7
     (pages,) = at.pagination
     assert pages.num_pages == 500
 
     tiles[0].click().run()
-    assert texts(at.subheader) == ["Test digit #1"] and metric(at, "True label") == "7"
+    assert texts(at.subheader)[0] == "Test digit #1" and metric(at, "True label") == "7"
 
     at.pagination[0].select(500).run()
     tiles = [button for button in at.button if button.key and button.key.startswith("tile_")]
     assert "#10000:" in tiles[-1].help
 
     at.number_input(key="test_digit").set_value(33).run()  # the grid turns to the page showing #33
-    assert at.pagination[0].value == 2 and texts(at.subheader) == ["Test digit #33"]
+    assert at.pagination[0].value == 2 and texts(at.subheader)[0] == "Test digit #33"
 
     at.session_state["tab"] = "Train"  # away and back: the selection and the page stay
     at.run()
     at.session_state["tab"] = "Test digits"
     at.run()
-    assert at.pagination[0].value == 2 and texts(at.subheader) == ["Test digit #33"]
+    assert at.pagination[0].value == 2 and texts(at.subheader)[0] == "Test digit #33"
 
     at.toggle(key="mistakes_only").set_value(True).run()  # the untrained model gets most wrong
     assert not at.exception
@@ -316,9 +319,12 @@ def test_draw_tab_hints_on_an_empty_canvas_and_reads_a_stroke(open_app):
     at.session_state["draw_canvas_0"] = canvas_state(canvas((slice(40, 240), slice(130, 150))))  # a 1
     at.run()
     assert not at.exception and not at.info
-    assert metric(at, "Top guess") in {str(digit) for digit in range(10)}
-    (chart,) = at.get("plotly_chart")
-    assert '"type":"bar"' in chart.proto.spec.replace(" ", "")
+    guess = metric(at, "Top guess")
+    assert guess in {str(digit) for digit in range(10)}
+    chart, steadiness = at.get("plotly_chart")  # its probabilities, and why
+    assert '"type":"bar"' in chart.proto.spec.replace(" ", "") and steadiness.key == "steadiness_draw"
+    assert "Why this answer?" in texts(at.subheader) and at.selectbox(key="why_not_draw").value != int(guess)
+    assert len(at.get("image")) == 1 + 2 + 1  # what the model sees, where it looks for two digits, its hidden units
 
     at.session_state["draw_canvas_0"] = canvas_state(canvas((slice(None), slice(None))))  # painted all over
     at.run()
@@ -425,3 +431,68 @@ def test_missing_data_explains_what_to_do(tmp_path, monkeypatch, no_network):
     (error,) = texts(at.error)
     assert "MNIST" in error and "python -m mnistdemo data --from FOLDER" in error
     assert not at.sidebar.button  # nothing to train without data
+
+
+def click_chart_point(at: AppTest, key: str, point_index: int) -> AppTest:
+    """A click on one point of the plotly chart `key` (on_select): AppTest has no plotly selections, so
+    the widget state a browser would send goes in by hand."""
+    (chart,) = [element for element in at.get("plotly_chart") if element.key == key]
+    states = at._tree.get_widget_states()
+    state = states.widgets.add()
+    state.id = chart.proto.id
+    selection = {"points": [{"point_index": point_index}], "point_indices": [point_index], "box": [], "lasso": []}
+    state.string_value = json.dumps({"selection": selection})
+    at._run(states)
+    assert not at.exception, at.exception
+    return at
+
+
+def shown_tiles(at: AppTest) -> list:
+    return [button for button in at.button if button.key and button.key.startswith("tile_")]
+
+
+def test_inside_tab_a_confusion_cell_opens_exactly_those_digits_and_the_slider_replays(open_app, mnist_data):
+    at = choose(open_app(tab="Inside"), **FAST)
+    assert at.get("plotly_chart") and at.get("image")  # the untrained model's matrix and hidden units
+    at.button(key="train").click().run()
+    wait_for(at, lambda snapshot: not snapshot.active)
+    job = at.session_state["job"]
+    snapshot = job.snapshot()
+    assert [weights.epoch for weights in snapshot.epoch_weights] == [0, 1, 2]
+    assert at.select_slider(key="replay_epoch").value == 2  # the slider followed the run to its end
+
+    labels = mnist_data.test_labels.numpy()
+    guesses = predict_proba(snapshot.model, mnist_data.test_images.numpy()).argmax(axis=1)
+    matrix = np.bincount(labels * 10 + guesses, minlength=100).reshape(10, 10)
+    np.fill_diagonal(matrix, 0)
+    true_label, guess = divmod(int(matrix.argmax()), 10)  # the most common mistake
+    expected = np.flatnonzero((labels == true_label) & (guesses == guess))
+    click_chart_point(at, "confusion_chart", true_label * 10 + guess)
+    assert at.session_state["tab"] == "Test digits"
+    assert (at.selectbox(key="filter_true").value, at.selectbox(key="filter_guess").value) == (true_label, guess)
+    assert any(f"True {true_label} read as {guess}: {len(expected):,} digits" in text for text in texts(at.caption))
+    tiles = shown_tiles(at)
+    assert tiles and all(tile.label == f"{true_label} → {guess} ✗" for tile in tiles)
+    numbers = [int(tile.help.split("#")[1].split(":")[0]) - 1 for tile in tiles]
+    assert set(numbers) <= set(expected) and len(tiles) == min(20, len(expected))
+    assert texts(at.subheader)[0] == f"Test digit #{numbers[0] + 1}"  # the surest of those mistakes, selected
+    assert at.selectbox(key=f"why_not_test_{numbers[0]}").value == true_label  # "why not" the truth
+    assert len(at.get("plotly_chart")) == 2  # its probabilities and how steady they are
+
+    at.select_slider(key="replay_epoch").set_value(1).run()  # back to epoch 1
+    assert "after epoch 1 of 2" in texts(at.caption)[0]
+    epoch_one = rebuild("zoo", snapshot.epoch_weights[1])
+    image = mnist_data.test_images[numbers[0]].numpy()[None]
+    assert metric(at, "Model's guess") == str(int(predict_proba(epoch_one, image).argmax()))
+    epoch_one_guesses = predict_proba(epoch_one, mnist_data.test_images.numpy()).argmax(axis=1)
+    count = int(((labels == true_label) & (epoch_one_guesses == guess)).sum())
+    assert any(f"read as {guess}: {count:,} digit" in text for text in texts(at.caption))
+
+    at.session_state["tab"] = "Inside"
+    at.run()
+    click_chart_point(at, "confusion_chart", 3 * 10 + 3)  # the diagonal: the 3s that epoch 1 got right
+    right = np.flatnonzero((labels == 3) & (epoch_one_guesses == 3))
+    assert any(f"True 3 read as 3: {len(right):,} digits" in text for text in texts(at.caption))
+    assert all(tile.label == "3 → 3" for tile in shown_tiles(at))
+    at.button(key="show_all_digits").click().run()
+    assert at.pagination[0].num_pages == 500 and at.session_state["replay_epoch"] == 1

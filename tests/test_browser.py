@@ -1,6 +1,7 @@
 """End to end in headless Chromium: train the notebook's model for a few epochs from the page, watch
-the charts grow, then draw a 1 on the canvas and see the model's probability chart say 1; and a
-page that sends a huge image instead of its drawing gets a message, costing the server next to nothing.
+the charts grow, then draw a 1 on the canvas and see the model's probability chart say 1; a page that
+sends a huge image instead of its drawing gets a message, costing the server next to nothing; watch
+the hidden units change while training, then click a cell of the confusion matrix to see those digits.
 
 Runs `streamlit run app.py` on the real MNIST (a copy imported from ../shared). Screenshots and the
 server's log go to tests/artifacts/ (git-ignored) for a look after a failure.
@@ -157,3 +158,67 @@ def test_a_canvas_bomb_from_the_browser_is_refused_before_it_is_decoded(page, ap
     send_fake_drawing(page, None)  # the real drawing again: read as always
     page.wait_for_function(f"() => ({CANVAS_CHART_JS})() !== null")
     expect(refusal).to_have_count(0)
+
+
+# The confusion chart's cells, (true digit, guess, count) from its click targets' data, and where its
+# plot area is on the screen.
+CONFUSION_CHART_JS = """
+() => {
+  for (const plot of document.querySelectorAll('.js-plotly-plot')) {
+    const targets = (plot._fullData || []).find((trace) => trace.type === 'scatter' && trace.customdata);
+    if (!targets) continue;
+    const area = plot.querySelector('.nsewdrag').getBoundingClientRect();
+    return {
+      cells: Array.from(targets.x, (x, i) => [Number(targets.y[i]), Number(x), Number(targets.customdata[i][0])]),
+      area: {x: area.x, y: area.y, width: area.width, height: area.height},
+    };
+  }
+  return null;
+}
+"""
+UNIT_PICTURE_JS = "() => document.querySelector('[role=tabpanel] [data-testid=stImage] img')?.src ?? null"
+
+
+def test_watch_the_hidden_units_form_then_click_a_confusion_cell_to_see_those_digits(page):
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=PAGE_TIMEOUT_MS)
+    sidebar = page.get_by_test_id("stSidebar")
+    expect(sidebar.get_by_role("button", name="Train", exact=True)).to_be_enabled()
+    epochs = sidebar.get_by_role("slider", name="Epochs")
+    epochs.focus()
+    page.keyboard.press("Home")
+    for _ in range(EPOCHS - 1):
+        page.keyboard.press("ArrowRight")
+    page.get_by_role("tab", name="Inside").click()
+    page.wait_for_function(f"() => ({UNIT_PICTURE_JS})() !== null")
+
+    sidebar.get_by_role("button", name="Train", exact=True).click()
+    trained = sidebar.get_by_text(f"trained {EPOCHS} epochs")
+    pictures = []
+    deadline = time.monotonic() + TRAINING_TIMEOUT_S
+    while not trained.is_visible():
+        assert time.monotonic() < deadline, f"training did not finish in {TRAINING_TIMEOUT_S} s"
+        pictures.append(page.evaluate(UNIT_PICTURE_JS))
+        page.wait_for_timeout(250)
+    changes = sum(1 for before, after in itertools.pairwise(pictures) if after != before)
+    assert changes >= 2, f"the hidden units were not redrawn while training ({changes} changes)"
+    expect(page.get_by_text(f"Mistakes by class, after epoch {EPOCHS}")).to_be_visible()
+
+    chart = page.evaluate(CONFUSION_CHART_JS)
+    true_label, guess, count = max((cell for cell in chart["cells"] if cell[0] != cell[1]), key=lambda cell: cell[2])
+    area = chart["area"]
+    # off the cell's centre: anywhere in a cell must do
+    page.mouse.click(
+        area["x"] + area["width"] * (guess + 0.3) / 10, area["y"] + area["height"] * (true_label + 0.7) / 10
+    )
+    expect(page.get_by_role("tab", name="Test digits")).to_have_attribute("aria-selected", "true")
+    expect(page.get_by_text(f"True {true_label} read as {guess}: {count:,} digit")).to_be_visible()
+    tiles = page.get_by_role("button", name=re.compile(r"^\d → \d"))
+    expect(tiles.first).to_be_visible()
+    labels = {text.strip() for text in tiles.all_inner_texts()}
+    assert labels == {f"{true_label} → {guess} ✗"}, labels
+    assert tiles.count() == min(20, count)
+    expect(page.get_by_text("Why this answer?")).to_be_visible()
+    expect(page.get_by_test_id("stException")).to_have_count(0)
+    page.screenshot(path=ARTIFACTS / "confusion_cell.png")

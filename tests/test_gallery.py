@@ -12,12 +12,44 @@ def one_hot(labels: np.ndarray) -> np.ndarray:
     return np.eye(10, dtype=np.float32)[labels]
 
 
+MISTAKES = gallery.DigitFilter(mistakes_only=True)
+
+
 def test_shown_digits_are_all_or_only_the_mistakes():
     assert list(gallery.shown_digits(LABELS)) == list(range(10))
-    assert list(gallery.shown_digits(LABELS, GUESSES)) == [4, 7, 9]
-    assert len(gallery.shown_digits(LABELS, LABELS)) == 0
+    assert list(gallery.shown_digits(LABELS, one_hot(GUESSES), MISTAKES)) == [4, 7, 9]
+    assert len(gallery.shown_digits(LABELS, one_hot(LABELS), MISTAKES)) == 0
     with pytest.raises(ValueError, match="predictions"):
-        gallery.shown_digits(LABELS, GUESSES[:5])
+        gallery.shown_digits(LABELS, one_hot(GUESSES[:5]), MISTAKES)
+    with pytest.raises(ValueError, match="probabilities"):
+        gallery.shown_digits(LABELS, None, MISTAKES)
+
+
+def test_filter_by_true_digit_and_guess_shows_exactly_one_confusion_cell():
+    assert list(gallery.shown_digits(LABELS, None, gallery.DigitFilter(true_label=9))) == [7, 9]
+    cell = gallery.DigitFilter(true_label=4, guess=9)
+    assert list(gallery.shown_digits(LABELS, one_hot(GUESSES), cell)) == [4]
+    diagonal = gallery.DigitFilter(true_label=1, guess=1)  # the right ones of that digit
+    assert list(gallery.shown_digits(LABELS, one_hot(GUESSES), diagonal)) == [2, 5]
+    read_as_four = gallery.DigitFilter(guess=4, mistakes_only=True)
+    assert list(gallery.shown_digits(LABELS, one_hot(GUESSES), read_as_four)) == [7]
+
+
+def test_most_confident_first_orders_by_the_probability_of_the_guess():
+    probabilities = one_hot(GUESSES) * np.linspace(0.2, 0.9, 10, dtype=np.float32)[:, None]
+    probabilities[7, 4] = 0.95  # the surest mistake
+    chosen = gallery.DigitFilter(mistakes_only=True, most_confident_first=True)
+    assert list(gallery.shown_digits(LABELS, probabilities, chosen)) == [7, 9, 4]
+    ties = gallery.shown_digits(LABELS, one_hot(GUESSES), gallery.DigitFilter(most_confident_first=True))
+    assert list(ties) == list(range(10))  # equal confidence: test-set order
+
+
+def test_the_filter_is_described_in_words():
+    assert gallery.describe(gallery.DigitFilter(true_label=4, guess=9, most_confident_first=True), 37) == (
+        "True 4 read as 9: 37 digits, the most confident first."
+    )
+    assert gallery.describe(gallery.DigitFilter(), 10_000) == "All test digits: 10,000 digits."
+    assert gallery.describe(gallery.DigitFilter(guess=3, mistakes_only=True), 1) == "Read as 3, mistakes only: 1 digit."
 
 
 def test_pages_cover_all_ten_thousand_test_digits():
@@ -46,6 +78,8 @@ def test_page_of_finds_the_page_showing_a_digit():
     assert gallery.page_of(mistakes, 30, page_size=2) == 2
     assert gallery.page_of(mistakes, 5) is None
     assert gallery.page_of(mistakes, 10_000) is None
+    surest_first = np.array([31, 4, 9, 30, 7])  # not in test-set order
+    assert gallery.page_of(surest_first, 7, page_size=2) == 3 and gallery.page_of(surest_first, 31, page_size=2) == 1
 
 
 def test_tiles_say_label_and_guess_and_mark_mistakes():

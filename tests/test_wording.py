@@ -195,3 +195,12 @@ def test_the_sidebar_says_where_runs_train(state, detail, kind, words):
     notice = wording.cluster_notice(ClusterStatus("auto", state, detail))
     assert notice.kind == kind and words in notice.text
     assert wording.cluster_notice(None) is None  # no cluster asked for: nothing to say
+
+
+def test_weights_caption_says_which_epochs_weights_the_page_shows():
+    finished = replace(RUNNING, state=JobState.FINISHED)
+    assert wording.weights_caption(finished, None) == wording.predictions_caption(finished)
+    assert "untrained" in wording.weights_caption(finished, 0)
+    early = wording.weights_caption(finished, 1)
+    assert "after epoch 1 of 2" in early and "81.00 %" in early and "Slide to the end" in early
+    assert "Slide" not in wording.weights_caption(finished, 2)

@@ -15,9 +15,10 @@ from streamlit_drawable_canvas import st_canvas
 
 from ..canvas_image import CanvasImageError, read_canvas_png
 from ..drawing import CanvasStatus, inspect_canvas
-from ..inference import top_guess
+from ..inference import predict_proba, top_guess
 from ..jobs import TrainingJob
 from ..pictures import enlarge
+from . import replay, why
 from .probabilities import show_probabilities
 
 CANVAS_SIZE = 280
@@ -55,13 +56,18 @@ def render(job: TrainingJob) -> None:
         )
         st.button("Clear", key="clear_canvas", on_click=_clear)
         st.caption("Draw one digit with the mouse or a finger: any size, anywhere on the canvas.")
+    snapshot = job.snapshot()
     with result_column:
+        replay.slider(snapshot)
+        weights = replay.chosen(snapshot)
         try:
             pixels = _sent_pixels(canvas_key())
         except CanvasImageError as refusal:
             st.warning(str(refusal))
             return
-        _show_reading(pixels, job)
+        reading = _show_reading(pixels, weights, snapshot.config.model)
+    if reading is not None:
+        why.render(*reading, weights, snapshot.config.model, "draw")
 
 
 def _sent_pixels(key: str) -> np.ndarray | None:
@@ -72,8 +78,11 @@ def _sent_pixels(key: str) -> np.ndarray | None:
     return None if data_url is None else read_canvas_png(data_url, CANVAS_SIZE, CANVAS_SIZE)
 
 
-def _show_reading(image_data: np.ndarray | None, job: TrainingJob) -> None:
-    """The 28x28 image the model receives, then its guess and the probability of each digit."""
+def _show_reading(
+    image_data: np.ndarray | None, weights: replay.Weights, model: str
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The 28x28 image the model receives, then its guess and the probability of each digit; returns
+    the image and the probabilities, or None when there is no digit to read."""
     verdict = inspect_canvas(image_data, BACKGROUND)
     model_input, guess = st.columns(2, vertical_alignment="center")
     with model_input:
@@ -81,8 +90,9 @@ def _show_reading(image_data: np.ndarray | None, job: TrainingJob) -> None:
         st.image(enlarge(NOTHING if verdict.image is None else verdict.image, INPUT_SCALE))
     if verdict.status != CanvasStatus.DIGIT:
         guess.info(verdict.message)
-        return
-    probabilities = job.predict_proba(verdict.image[None])[0]
+        return None
+    probabilities = predict_proba(weights.model, verdict.image[None])[0]
     digit, probability = top_guess(probabilities)
     guess.metric("Top guess", digit, f"probability {probability:.2f}", delta_color="off", delta_arrow="off")
-    show_probabilities(probabilities, job.snapshot().config.model, "draw_chart")
+    show_probabilities(probabilities, model, "draw_chart")
+    return verdict.image, probabilities

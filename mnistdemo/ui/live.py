@@ -1,8 +1,8 @@
 """The live view: one fragment that redraws everything showing the training run, polling the job.
 
 It polls only while a run is active (or the Ray cluster is being connected to), and writes into the
-sidebar's status box and, when the Train tab is open, into that tab: one poll per interval for the
-whole page, however much it shows.
+sidebar's status box and into the Train or Inside tab when one is open: one poll per interval for
+the whole page, however much it shows.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from ..config import TrainConfig
 from ..jobs import TrainingJob
-from . import sidebar, state, train_tab
+from . import inside_tab, sidebar, state, train_tab
 
 # The charts must move at least once a second; every poll costs the browser and the server CPU that
 # the training thread beside them needs (README, "Speed of the app").
@@ -20,14 +20,25 @@ POLL_S = 0.9
 
 
 def render(
-    job: TrainingJob, chosen: TrainConfig, status_box: DeltaGenerator, train_box: DeltaGenerator | None, polling: bool
+    job: TrainingJob,
+    chosen: TrainConfig,
+    status_box: DeltaGenerator,
+    train_box: DeltaGenerator | None,
+    polling: bool,
+    inside_box: DeltaGenerator | None = None,
 ) -> None:
-    """`status_box`: the sidebar's container for the status; `train_box`: the Train tab, None when closed."""
-    st.fragment(_live, run_every=POLL_S if polling else None)(job, chosen, status_box, train_box, polling)
+    """`status_box`: the sidebar's container for the status; `train_box`, `inside_box`: the Train and
+    Inside tabs, None when closed."""
+    st.fragment(_live, run_every=POLL_S if polling else None)(job, chosen, status_box, train_box, polling, inside_box)
 
 
 def _live(
-    job: TrainingJob, chosen: TrainConfig, status_box: DeltaGenerator, train_box: DeltaGenerator | None, polling: bool
+    job: TrainingJob,
+    chosen: TrainConfig,
+    status_box: DeltaGenerator,
+    train_box: DeltaGenerator | None,
+    polling: bool,
+    inside_box: DeltaGenerator | None,
 ) -> None:
     job.heartbeat()
     snapshot = job.snapshot()
@@ -36,6 +47,9 @@ def _live(
     if train_box is not None:
         with train_box:
             train_tab.show(snapshot)
+    if inside_box is not None:
+        with inside_box:
+            inside_tab.show(snapshot)
     if polling and not snapshot.active and not state.cluster_connecting():
         # The run just ended (or the cluster answered), as shown above at once; now redraw the whole
         # page (the buttons, the predictions in other tabs) and stop polling.

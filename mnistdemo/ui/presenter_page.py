@@ -8,7 +8,7 @@ import streamlit as st
 from ..data import DataError
 from . import data_tab, draw_tab, live, room_view, sidebar, state, style, test_tab
 
-TABS = ["Train", "Test digits", "Draw", "Data", "Room"]
+TABS = ["Train", "Inside", "Test digits", "Draw", "Data", "Room"]
 
 
 def render() -> None:
@@ -31,9 +31,15 @@ def render() -> None:
         status_box = st.container()
 
     # Only the open tab runs, so a rerun costs what that tab shows.
-    train, test, draw, data, room = st.tabs(TABS, key="tab", on_change="rerun")
-    polling = snapshot.active or state.cluster_connecting()
-    live.render(job, chosen, status_box, train if train.open else None, polling=polling)
+    train, inside, test, draw, data, room = st.tabs(TABS, key="tab", on_change="rerun")
+    live.render(
+        job,
+        chosen,
+        status_box,
+        train if train.open else None,
+        polling=snapshot.active or state.cluster_connecting(),
+        inside_box=inside if inside.open else None,
+    )
     if test.open:
         with test:
             test_tab.render(mnist, snapshot)

@@ -3,8 +3,9 @@
 Per server process (`st.cache_resource`, shared read-only by every browser session): the MNIST data,
 where runs train (the semaphore that limits how many models train at once here, or the Ray cluster
 at $MNISTDEMO_RAY_ADDRESS), and the room (its shared model and its drawings). Per browser session
-(`st.session_state`): the TrainingJob (model, optimizer, history, its thread), the cached test
-predictions, so that two sessions never see each other's model, and a visitor's random token.
+(`st.session_state`): the TrainingJob (model, optimizer, history, its thread), so that two sessions
+never see each other's model (`replay` keeps the session's predictions on the test digits), and a
+visitor's random token.
 """
 
 from __future__ import annotations
@@ -13,14 +14,12 @@ import os
 import secrets
 import threading
 
-import numpy as np
 import streamlit as st
 from torch import nn
 
 from ..cluster import ADDRESS_ENV, ClusterState, ClusterStatus, RayCluster, RayRunner
 from ..config import TrainConfig
 from ..data import MnistData, load_mnist, resolve_data_dir
-from ..gallery import PredictionCache
 from ..jobs import LocalRunner, Runner, TrainingJob
 from ..room import Room, may_present, resolve_db_path
 from ..training import evaluate
@@ -91,13 +90,6 @@ def job(mnist: MnistData) -> TrainingJob:
 @st.cache_resource(scope="session", on_release=TrainingJob.page_closed, show_spinner=False)
 def _stopped_with_the_session(_job: TrainingJob) -> TrainingJob:
     return _job
-
-
-def test_probabilities(mnist: MnistData, version: int, digits: np.ndarray) -> np.ndarray:
-    """This session's model's probabilities for some test digits, cached per weights version."""
-    if "test_predictions" not in st.session_state:
-        st.session_state.test_predictions = PredictionCache(job(mnist).predict_proba, mnist.test_images.numpy())
-    return st.session_state.test_predictions.get(version, digits)
 
 
 @st.cache_resource(show_spinner=False)

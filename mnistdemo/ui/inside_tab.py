@@ -1,0 +1,87 @@
+"""The Inside tab: what the network learned. Its first layer (the MLPs' hidden units as weight
+images with their votes for each digit; the cnn's filters and the feature maps of the selected test
+digit), redrawn at every poll while it trains, and its mistakes by class on the 10,000 test digits,
+redrawn after every epoch. A click on a cell of the matrix opens those digits in the Test digits tab.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import streamlit as st
+
+from .. import inside, inside_charts
+from ..data import MnistData
+from ..inference import predicted_labels
+from ..jobs import JobSnapshot
+from ..weight_pictures import map_grid, unit_grid
+from . import digit_filter, replay, state
+from .plot import PLOTLY_CONFIG, show_chart, show_picture
+from .test_tab import DEFAULT_DIGIT
+
+CHART_KEY = "confusion_chart"
+FILTER_COLUMNS = 8
+
+
+def show(snapshot: JobSnapshot) -> None:
+    mnist = state.data()
+    replay.slider(snapshot)
+    weights = replay.chosen(snapshot)
+    # while a run trains, the matrix shows the last finished epoch: it changes once an epoch, not at every poll
+    counted = replay.latest_epoch(snapshot) if weights.epoch is None and snapshot.active else weights
+    learned, mistakes = st.columns(2, gap="medium")
+    probabilities = replay.all_test_probabilities(mnist, counted)
+    matrix = inside.confusion_matrix(mnist.test_labels.numpy(), predicted_labels(probabilities))
+    with learned:
+        _first_layer(weights, mnist)
+        show_chart(inside_charts.class_accuracy_chart(inside.class_accuracy(matrix)), "class_accuracy_chart")
+    with mistakes:
+        st.plotly_chart(
+            inside_charts.confusion_chart(matrix, f"Mistakes by class, {_when(counted.epoch)}"),
+            key=CHART_KEY,
+            on_select=partial(_open_cell, counted.epoch),
+            selection_mode="points",
+            theme=None,
+            config=PLOTLY_CONFIG,
+        )
+        st.caption(
+            "Rows: the true digit; columns: the model's guess; the diagonal holds the right answers. "
+            "Click a square to see those digits."
+        )
+    if st.session_state.pop("cell_opened", False):
+        st.rerun()  # the click ran only this fragment: now the whole page, to open the Test digits tab
+
+
+def _when(epoch: int | None) -> str:
+    return "now" if epoch is None else ("untrained" if epoch == 0 else f"after epoch {epoch}")
+
+
+def _open_cell(epoch: int | None) -> None:
+    points = st.session_state[CHART_KEY].selection.points
+    if not points:
+        return
+    true_label, guess = inside_charts.cell_of(points[0]["point_index"])
+    digit_filter.show_cell(true_label, guess)
+    st.session_state[replay.KEY] = replay.LIVE if epoch is None else epoch  # the browser shows the same weights
+    st.session_state.cell_opened = True
+
+
+def _first_layer(weights: replay.Weights, mnist: MnistData) -> None:
+    layer = inside.first_layer(weights.model)
+    if not layer.convolutional:
+        st.markdown(f"**What each of the {len(layer.weights)} hidden units looks for**, {_when(weights.epoch)}")
+        show_picture(unit_grid(layer.weights, layer.votes))
+        st.caption(
+            "Each unit's 784 input weights as a 28 × 28 image: ink on blue pixels excites it, on red ones "
+            "inhibits it (one scale for all). Under each: its weights to the digits 0–9, left to right (blue: "
+            "a vote for that digit, red: against); → the digit it votes for most."
+        )
+        return
+    st.markdown(f"**The {len(layer.weights)} first-layer filters**, {_when(weights.epoch)}")
+    show_picture(map_grid(layer.weights, signed=True, columns=FILTER_COLUMNS, label="filter"))
+    st.caption("Each 5 × 5 filter slides over the digit: blue weights respond to ink, red to its absence.")
+    digit = st.session_state.get("test_digit", DEFAULT_DIGIT) - 1
+    maps = inside.first_layer_response(weights.model, mnist.test_images[digit].numpy())
+    st.markdown(f"**Their feature maps for test digit #{digit + 1}** (choose it in the Test digits tab)")
+    show_picture(map_grid(maps, signed=False, columns=FILTER_COLUMNS))
+    st.caption("Where each filter found its pattern in the digit (dark: strongly), after the ReLU.")
