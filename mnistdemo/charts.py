@@ -260,32 +260,3 @@ def probability_chart(
         showlegend=False,
         height=height,
     )
-
-
-def confusion_chart(matrix: np.ndarray, title: str) -> go.Figure:
-    """Counts (10, 10), row = the digit meant, column = the model's guess, as a heatmap with each count
-    written in its cell: the diagonal is what the model got right."""
-    matrix = np.asarray(matrix)
-    text = [[str(count) if count else "" for count in row] for row in matrix.tolist()]
-    heatmap = go.Heatmap(
-        z=matrix,
-        x=list(range(10)),
-        y=list(range(10)),
-        text=text,
-        texttemplate="%{text}",
-        colorscale=[[0, "white"], [1, BLUE]],
-        showscale=False,
-        xgap=1,
-        ygap=1,
-        hovertemplate="meant %{y} → read as %{x}: %{z} drawings<extra></extra>",
-    )
-    ticks = {"tickmode": "array", "tickvals": list(range(10)), "showgrid": False}
-    return _figure(
-        [heatmap],
-        title,
-        "the model's guess",
-        "the digit meant",
-        x_axis={**ticks, "side": "bottom"},
-        y_axis={**ticks, "autorange": "reversed", "scaleanchor": "x"},
-        showlegend=False,
-    )

@@ -26,7 +26,7 @@ from .config import TrainConfig
 from .data import resolve_data_dir
 from .inference import predict_proba, top_guess
 from .join import is_local_host
-from .room_store import DIGITS, DrawingStore
+from .room_store import DrawingStore
 from .training import EpochResult
 
 DB_ENV = "MNISTDEMO_ROOM_DB"
@@ -65,12 +65,6 @@ def weights_id(model: nn.Module) -> str:
         digest.update(name.encode())
         digest.update(tensor.detach().cpu().contiguous().numpy().tobytes())
     return digest.hexdigest()[:WEIGHTS_ID_LENGTH]
-
-
-def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """Counts (10, 10): row = the digit meant, column = the model's guess."""
-    labels, predicted = np.asarray(labels, dtype=np.int64), np.asarray(predicted, dtype=np.int64)
-    return np.bincount(labels * DIGITS + predicted, minlength=DIGITS * DIGITS).reshape(DIGITS, DIGITS)
 
 
 @dataclass(frozen=True)

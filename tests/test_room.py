@@ -15,7 +15,7 @@ from mnistdemo.config import TrainConfig
 from mnistdemo.inference import predict_proba
 from mnistdemo.join import ROOM_PATH, is_local_host, join_url, qr_svg
 from mnistdemo.models import build_model
-from mnistdemo.room import Room, confusion_matrix, may_present, model_path, resolve_db_path, weights_id
+from mnistdemo.room import Room, may_present, model_path, resolve_db_path, weights_id
 from mnistdemo.room_store import SCHEMA_VERSION, DrawingStore, StoreError, SubmissionError, read_drawings
 from mnistdemo.training import EpochResult
 
@@ -254,11 +254,6 @@ def test_the_database_lives_beside_the_data_unless_told(tmp_path, monkeypatch):
     monkeypatch.setenv("MNISTDEMO_ROOM_DB", str(tmp_path / "talk.db"))
     assert resolve_db_path() == tmp_path / "talk.db"
     assert model_path(tmp_path / "talk.db") == tmp_path / "talk-model.pt"
-
-
-def test_confusion_matrix_counts_meant_against_guessed():
-    matrix = confusion_matrix(np.array([1, 1, 7, 7, 7]), np.array([1, 7, 7, 1, 7]))
-    assert matrix.sum() == 5 and matrix[1, 1] == 1 and matrix[1, 7] == 1 and matrix[7, 7] == 2 and matrix[7, 1] == 1
 
 
 def test_the_join_link_uses_an_address_phones_can_reach(monkeypatch):

@@ -12,11 +12,12 @@ import time
 
 import streamlit as st
 
-from .. import charts, join
+from .. import inside_charts, join
 from ..data import MnistData
+from ..inside import confusion_matrix
 from ..jobs import JobSnapshot, TrainingJob
 from ..pictures import digit_tile
-from ..room import Room, SharedModel, confusion_matrix
+from ..room import Room, SharedModel
 from ..room_store import StoreError
 from . import state
 from .plot import show_chart
@@ -111,7 +112,7 @@ def _live(room: Room, mnist: MnistData) -> None:
     test_accuracy.metric("MNIST test accuracy", f"{state.test_accuracy(shared.weights_id, shared.model, mnist):.1f} %")
     grid_column, matrix_column = st.columns([3, 2], gap="large")
     with matrix_column:
-        show_chart(charts.confusion_chart(confusion_matrix(meant, guesses), "Meant → read"), "room_confusion")
+        show_chart(inside_charts.confusion_chart(confusion_matrix(meant, guesses), "Meant → read"), "room_confusion")
     with grid_column:
         _latest(room)
 
