@@ -12,15 +12,19 @@ import copy
 import sys
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 
 import numpy as np
 import torch
 
+from .checkpoint import Checkpoint
 from .config import TrainConfig
 from .data import MnistData
 from .inference import predict_proba
+from .runs import RunRecord, loss_curve
 from .training import BatchReport, EpochResult, Trainer
 
 PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
@@ -67,6 +71,7 @@ class JobState(StrEnum):
     STOPPED = "stopped"  # stopped by the user, or abandoned; Train continues from here
     FINISHED = "finished"
     FAILED = "failed"
+    LOADED = "loaded"  # weights from a checkpoint (`message` names it); Train continues from them
 
 
 @dataclass(frozen=True)
@@ -131,6 +136,7 @@ class TrainingJob:
         self._stop_reason = ""
         self._published = copy.deepcopy(self._trainer.model).eval()
         self._published_at = 0.0
+        self._runs: list[RunRecord] = []  # every run that ended, kept across resets and loads
 
     # --- what the page calls -------------------------------------------------------------------
 
@@ -189,8 +195,55 @@ class TrainingJob:
                 JobState.IDLE, self._trainer.config, weights_version=self._snapshot.weights_version + 1
             )
 
+    def load(self, checkpoint: Checkpoint, source: str) -> None:
+        """Stop any run and take a saved model: its weights, settings, history and training state.
+
+        A checkpoint that does not fit raises ValueError and changes nothing. `source` says where it
+        came from ("talk-cnn", "upload cnn.pt")."""
+        self.stop()
+        self._trainer.restore(checkpoint.model.state_dict(), checkpoint.config, checkpoint.history, checkpoint.training)
+        with self._lock:
+            self._losses = LossLog()
+            self._published = copy.deepcopy(self._trainer.model).eval()
+            self._snapshot = JobSnapshot(
+                JobState.LOADED,
+                self._trainer.config,
+                history=tuple(self._trainer.history),
+                weights_version=self._snapshot.weights_version + 1,
+                message=source,
+            )
+
+    def checkpoint(self) -> Checkpoint:
+        """The current model, settings, history and training state, copied (only while no run is
+        active: a run changes them between any two lines here)."""
+        if self.is_running():
+            raise RuntimeError("a run is under way: save after it ends")
+        trainer = self._trainer
+        return Checkpoint(
+            copy.deepcopy(trainer.model).cpu().eval(),
+            trainer.config,
+            list(trainer.history),
+            training=copy.deepcopy(trainer.training_state()),
+        )
+
+    def runs(self) -> tuple[RunRecord, ...]:
+        """Every run that ended (finished or stopped after training at least one batch), oldest first."""
+        with self._lock:
+            return tuple(self._runs)
+
+    def add_runs(self, records: Iterable[RunRecord]) -> None:
+        """Join runs made elsewhere (a file of runs) to the list, numbered after the others."""
+        with self._lock:
+            for record in records:
+                self._runs.append(replace(record, number=len(self._runs) + 1))
+
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
+
+    def model(self) -> torch.nn.Module:
+        """The latest published weights, never trained in place: copy them before changing them."""
+        with self._lock:
+            return self._published
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
         """Probabilities from the latest published weights; never waits for a batch."""
@@ -219,6 +272,7 @@ class TrainingJob:
             with self._lock:
                 self._snapshot = replace(self._snapshot, state=JobState.RUNNING)
             clock = _RunClock()
+            first_epoch, first_batch = self._trainer.epochs_done, len(self._losses.view())
             try:
                 done = self._trainer.run(
                     epochs,
@@ -231,10 +285,9 @@ class TrainingJob:
                 return
         finally:
             self._slots.release()
-        if len(done) == epochs:
-            self._finish(JobState.FINISHED, "")
-        else:
-            self._finish(JobState.STOPPED, self._stop_reason)
+        outcome = JobState.FINISHED if len(done) == epochs else JobState.STOPPED
+        self._record_run(outcome, clock, first_epoch, first_batch)
+        self._finish(outcome, "" if outcome == JobState.FINISHED else self._stop_reason)
 
     def _on_batch(self, report: BatchReport, clock: _RunClock, epochs: int) -> None:
         clock.batches_done += 1
@@ -271,6 +324,25 @@ class TrainingJob:
             self._published = model
             self._published_at = time.perf_counter()
             self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1)
+
+    def _record_run(self, outcome: JobState, clock: _RunClock, first_epoch: int, first_batch: int) -> None:
+        """Keep the run that just ended for comparison, before the page can see that it ended."""
+        if not clock.batches_done:
+            return
+        history = self._trainer.history
+        with self._lock:
+            self._runs.append(
+                RunRecord(
+                    number=len(self._runs) + 1,
+                    config=self._trainer.config,
+                    outcome=outcome.value,
+                    first_epoch=first_epoch,
+                    history=tuple(history[first_epoch:]),
+                    loss_curve=loss_curve(self._losses.view()[first_batch:]),
+                    duration_s=round(time.perf_counter() - clock.started, 3),
+                    ended_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+                )
+            )
 
     def _finish(self, state: JobState, message: str) -> None:
         self._publish()

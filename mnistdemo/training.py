@@ -7,6 +7,7 @@ same weights as one that was never interrupted.
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -66,6 +67,36 @@ def crossentropy(log_probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     return F.nll_loss(log_probs, labels)
 
 
+def restore_optimizer(model: torch.nn.Module, lr: float, saved: dict | None) -> torch.optim.Adam:
+    """Adam for `model`, with the moments of a saved `optimizer.state_dict()` when there is one (copied:
+    the saved one stays as it was); ValueError when they do not fit the model."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if saved is None:
+        return optimizer
+    try:
+        optimizer.load_state_dict(copy.deepcopy(saved))
+        for parameter in model.parameters():
+            moments = optimizer.state.get(parameter, {})
+            if any(moments[k].shape != parameter.shape for k in ("exp_avg", "exp_avg_sq") if k in moments):
+                raise ValueError("moments of other shapes")
+    except (ValueError, KeyError, TypeError, AttributeError, RuntimeError) as error:
+        raise ValueError(f"its optimizer state does not fit the model ({error})") from None
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return optimizer
+
+
+def restore_generator(generator: torch.Generator, saved: dict | None) -> None:
+    """Continue a saved shuffling generator's sequence, when it was saved on this kind of device (a
+    model trained on a GPU at home continues on a laptop's CPU with a fresh sequence)."""
+    if saved is None or saved.get("device") != generator.device.type:
+        return
+    try:
+        generator.set_state(saved["state"].clone())
+    except (KeyError, TypeError, AttributeError, RuntimeError) as error:
+        raise ValueError(f"its random-generator state is damaged ({error})") from None
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     """Mean loss and accuracy in percent over a whole split."""
@@ -113,6 +144,34 @@ class Trainer:
         self.config = config
         for group in self.optimizer.param_groups:
             group["lr"] = config.lr
+
+    def training_state(self) -> dict:
+        """Beyond the weights, what training on exactly where it stopped needs: Adam's moments and the
+        shuffling generator's state (for checkpoints; live references, to be saved at once)."""
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "generator": {"device": self.device.type, "state": self.generator.get_state()},
+        }
+
+    def restore(
+        self, weights: dict, config: TrainConfig, history: list[EpochResult], training: dict | None = None
+    ) -> None:
+        """Take a saved model's weights, settings, history and training state: Train continues from there.
+
+        Everything is checked before anything changes, so a state that does not fit raises ValueError
+        and leaves this trainer as it was."""
+        model = build_model(config.model).to(self.device)
+        try:
+            model.load_state_dict(weights)
+        except RuntimeError as error:
+            raise ValueError(f"its weights do not fit the {config.model} model ({error})") from None
+        optimizer = restore_optimizer(model, config.lr, training and training.get("optimizer"))
+        generator = torch.Generator(device=self.device).manual_seed(config.seed)
+        restore_generator(generator, training and training.get("generator"))
+        self.reset(config)
+        self.model, self.optimizer, self.generator = model, optimizer, generator
+        self.history = list(history)
+        self.elapsed_s = history[-1].elapsed_s if history else 0.0
 
     @property
     def epochs_done(self) -> int:

@@ -113,6 +113,8 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
         return Notice("info", f"Training {_epochs(snapshot.run_epochs)}… the charts update live.")
     if state == JobState.FAILED:
         return Notice("error", snapshot.message)
+    if state == JobState.LOADED:
+        return Notice("info", loaded_notice(snapshot))
     if not snapshot.history:
         if state == JobState.STOPPED:
             return Notice(
@@ -133,6 +135,16 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
         f"{snapshot.message.capitalize()} after {_epochs(last.epoch)}: {numbers}. "
         "**Train** continues from here; **Reset** starts over.",
     )
+
+
+def loaded_notice(snapshot: JobSnapshot) -> str:
+    """What a loaded model is: where from, how trained, and that Train continues it."""
+    if snapshot.history:
+        last = snapshot.history[-1]
+        trained = f"trained {_epochs(last.epoch)}, test accuracy **{last.test_acc:.2f} %**"
+    else:
+        trained = "untrained"
+    return f"Loaded **{snapshot.message}** ({snapshot.config.model}, {trained}). **Train** continues from here."
 
 
 def format_setting(value: object) -> str:

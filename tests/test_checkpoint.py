@@ -96,7 +96,7 @@ class NotAWeight:
         (lambda path: write_torch_file(path, [1, 2, 3]), "is not a mnistdemo checkpoint"),
         (lambda path: write_torch_file(path, {"format": FORMAT}), "is damaged"),
         (lambda path: write_torch_file(path, {"format": FORMAT, "config": None, "state_dict": {}}), "is damaged"),
-        (damaged_checkpoint, "is damaged"),
+        (damaged_checkpoint, "holds weights that do not fit its seed model"),
     ],
     ids=[
         "missing",

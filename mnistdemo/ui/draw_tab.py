@@ -15,10 +15,12 @@ from ..drawing import CanvasStatus, inspect_canvas
 from ..inference import top_guess
 from ..jobs import TrainingJob
 from ..pictures import enlarge
+from . import state
 from .probabilities import show_probabilities
 
 CANVAS_SIZE = 280
-PEN_WIDTH = 18  # a comfortable marker; canvas_to_mnist brings any pen width to MNIST's stroke
+WALL_CANVAS_SIZE = 400  # in presentation mode: drawn on large, seen from the back of the room
+PEN_WIDTH = 18  # a comfortable marker at CANVAS_SIZE; canvas_to_mnist brings any pen width to MNIST's stroke
 PEN_COLOUR = "#FFFFFF"
 BACKGROUND = "#000000"  # white on black, as MNIST digits are shown
 CANVAS_KEY = "draw_canvas"
@@ -37,15 +39,16 @@ def canvas_key() -> str:
 
 @st.fragment
 def render(job: TrainingJob) -> None:
-    canvas_column, result_column = st.columns([1, 2], gap="large")
+    size = WALL_CANVAS_SIZE if state.presenting() else CANVAS_SIZE
+    canvas_column, result_column = st.columns([size, 2 * CANVAS_SIZE], gap="large")
     with canvas_column:
         st.space("medium")  # room for the toolbar the canvas shows above itself
         drawing = st_canvas(
-            stroke_width=PEN_WIDTH,
+            stroke_width=round(PEN_WIDTH * size / CANVAS_SIZE),
             stroke_color=PEN_COLOUR,
             background_color=BACKGROUND,
-            height=CANVAS_SIZE,
-            width=CANVAS_SIZE,
+            height=size,
+            width=size,
             drawing_mode="freedraw",
             return_image_data=True,
             key=canvas_key(),

@@ -17,6 +17,7 @@ from ..config import TrainConfig
 from ..data import MnistData, load_mnist, resolve_data_dir
 from ..gallery import PredictionCache
 from ..jobs import TrainingJob
+from . import startup
 
 MAX_CONCURRENT_RUNS = 2  # a 2-core machine trains two models at about full speed each
 
@@ -44,17 +45,26 @@ def chosen_config() -> TrainConfig:
     return TrainConfig(**{name: st.session_state[name] for name in TrainConfig.names()})
 
 
+def set_settings(config: TrainConfig) -> None:
+    """Put `config` in the sidebar (from a callback, or before the sidebar is drawn)."""
+    for name in TrainConfig.names():
+        st.session_state[name] = getattr(config, name)
+
+
 def apply_model_defaults() -> None:
     """Set the sidebar to the chosen model's usual settings; the random seed stays the user's."""
-    usual = TrainConfig.for_model(st.session_state.model, seed=st.session_state.seed)
-    for name in TrainConfig.names():
-        st.session_state[name] = getattr(usual, name)
+    set_settings(TrainConfig.for_model(st.session_state.model, seed=st.session_state.seed))
 
 
 def job(mnist: MnistData) -> TrainingJob:
-    """This session's training job, created on first use with the sidebar's settings."""
+    """This session's training job, created on first use with the sidebar's settings and the start
+    model (`startup.start_model`), when there is one."""
     if "job" not in st.session_state:
-        st.session_state.job = TrainingJob(mnist, chosen_config(), slots=training_slots())
+        new = TrainingJob(mnist, chosen_config(), slots=training_slots())
+        start = startup.start_model()
+        if start.checkpoint is not None:
+            new.load(start.checkpoint, start.label)
+        st.session_state.job = new
     return st.session_state.job
 
 
@@ -63,3 +73,8 @@ def test_probabilities(mnist: MnistData, version: int, digits: np.ndarray) -> np
     if "test_predictions" not in st.session_state:
         st.session_state.test_predictions = PredictionCache(job(mnist).predict_proba, mnist.test_images.numpy())
     return st.session_state.test_predictions.get(version, digits)
+
+
+def presenting() -> bool:
+    """Whether this session is in presentation mode (the sidebar's switch, or ?present=1)."""
+    return bool(st.session_state.get("present", False))
