@@ -8,14 +8,28 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 import torch
 from tqdm import tqdm
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, CheckpointError, save_checkpoint
 from .config import TrainConfig
 from .data import DataError, import_archives, load_mnist, resolve_data_dir
+from .library import (
+    LibraryError,
+    check_name,
+    default_name,
+    is_library_name,
+    list_models,
+    load_file,
+    load_named,
+    model_path,
+    resolve_models_dir,
+    save_model,
+    set_default,
+)
 from .models import PRESETS
 from .training import EpochResult, Trainer, default_device, evaluate, use_one_cpu_thread
 
@@ -74,18 +88,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
     train.add_argument("--device", help="cpu, cuda or mps (default: the GPU if there is one)")
-    train.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
+    train.add_argument(
+        "--save",
+        metavar="PATH|NAME",
+        help="after training, write a checkpoint to PATH (a .pt file or any path with a folder), "
+        "or into the model library as NAME",
+    )
+    train.add_argument("--replace", action="store_true", help="--save NAME may replace a library model")
+    train.add_argument("--models-dir", help=MODELS_DIR_HELP)
     train.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout, then a summary")
 
     check = commands.add_parser("evaluate", help="test accuracy of a checkpoint saved by train --save")
-    check.add_argument("checkpoint", metavar="CHECKPOINT")
+    check.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint file, or a model's name in the library")
     check.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
+    check.add_argument("--models-dir", help=MODELS_DIR_HELP)
     check.add_argument("--json", action="store_true", help="one JSON object on stdout")
+
+    library = commands.add_parser("models", help="list the model library; mark the model the app starts with")
+    library.add_argument("--default", metavar="NAME", help="every new page session starts with this model")
+    library.add_argument("--no-default", action="store_true", help="new page sessions start untrained")
+    library.add_argument("--data-dir", help="MNIST folder, beside which the library is by default")
+    library.add_argument("--models-dir", help=MODELS_DIR_HELP)
+    library.add_argument("--json", action="store_true", help="one JSON object per model on stdout")
 
     data = commands.add_parser("data", help="import the four official MNIST archives from a folder (offline)")
     data.add_argument("--from", dest="source", required=True, metavar="FOLDER")
     data.add_argument("--data-dir", help="where to put them (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
     return parser
+
+
+MODELS_DIR_HELP = "the model library's folder (default: $MNISTDEMO_MODELS_DIR, else models/ in the data folder)"
 
 
 def pick_device(name: str | None) -> torch.device:
@@ -114,7 +146,11 @@ def train_command(args: argparse.Namespace) -> None:
     config = TrainConfig.for_model(**{name: value for name, value in given.items() if value is not None})
     device = pick_device(args.device)
     use_one_cpu_thread(device)
-    if args.save:  # fail before training, not after it, and leave no empty file behind
+    folder = resolve_models_dir(args.models_dir, args.data_dir)
+    into_library = bool(args.save) and is_library_name(args.save)
+    if into_library:  # fail before training, not after it, and leave no empty file behind
+        check_library_save(folder, args.save, args.replace)
+    elif args.save:
         check_writable(args.save)
     trainer = Trainer(load_mnist(args.data_dir), config, device)
 
@@ -131,20 +167,40 @@ def train_command(args: argparse.Namespace) -> None:
 
             results = trainer.run(on_epoch=show)
     final = results[-1]
-    if args.save:
-        save_checkpoint(args.save, trainer.model, trainer.config, trainer.history)
-    summary = {"summary": True, **asdict(config), "device": device.type, **final.as_dict(), "saved": args.save}
+    saved = args.save
+    model, trained_config, history, training = trainer.model, trainer.config, trainer.history, trainer.training_state()
+    if into_library:
+        saved = str(save_model(folder, args.save, model, trained_config, history, training, args.replace))
+    elif args.save:
+        save_checkpoint(args.save, model, trained_config, history, training=training)
+    summary = {"summary": True, **asdict(config), "device": device.type, **final.as_dict(), "saved": saved}
     if args.json:
         print(json.dumps(summary), flush=True)
     else:
         print(
             f"test accuracy {final.test_acc:.2f}% after {final.epoch} epochs in {final.elapsed_s:.1f} s"
-            + (f"; saved {args.save}" if args.save else "")
+            + (f"; saved {saved}" if saved else "")
         )
 
 
+def check_library_save(folder: Path, name: str, replace: bool) -> None:
+    if model_path(folder, name).exists() and not replace:
+        raise LibraryError(f"the library in {folder} already holds a model named {check_name(name)!r} (add --replace)")
+    check_writable(str(model_path(folder, name)) if folder.is_dir() else str(folder))
+
+
+def read_model(given: str, models_dir: str | None, data_dir: str | None) -> Checkpoint:
+    """A checkpoint file, else (for a bare name with no such file) a library model."""
+    if is_library_name(given) and not os.path.exists(given):
+        return load_named(resolve_models_dir(models_dir, data_dir), given)
+    return load_file(given)
+
+
 def evaluate_command(args: argparse.Namespace) -> None:
-    model, config, history = load_checkpoint(args.checkpoint)  # before the data, so a bad file fails at once
+    checkpoint = read_model(
+        args.checkpoint, args.models_dir, args.data_dir
+    )  # before the data: a bad file fails at once
+    model, config, history = checkpoint.model, checkpoint.config, checkpoint.history
     data = load_mnist(args.data_dir)
     loss, test_acc = evaluate(model, data.test_images, data.test_labels)
     result = {
@@ -160,19 +216,53 @@ def evaluate_command(args: argparse.Namespace) -> None:
         print(f"test accuracy {test_acc:.2f}% ({config.model} after {len(history)} epochs)")
 
 
+def models_command(args: argparse.Namespace) -> None:
+    folder = resolve_models_dir(args.models_dir, args.data_dir)
+    if args.default or args.no_default:
+        set_default(folder, None if args.no_default else args.default)
+    entries = list_models(folder)
+    if args.json:
+        for entry in entries:
+            checkpoint = entry.checkpoint
+            row = {"name": entry.name, "default": entry.default, "problem": entry.problem or None}
+            if checkpoint:
+                row |= {"model": checkpoint.config.model, "epochs": len(checkpoint.history)}
+                row |= {"test_acc": checkpoint.test_acc, "saved_at": checkpoint.saved_at}
+            print(json.dumps(row), flush=True)
+        return
+    if not entries:
+        print(f"no models in {folder}")
+        return
+    print(
+        f"{folder}: {len(entries)} model{'s' if len(entries) != 1 else ''}; new page sessions start with "
+        f"{default_name(folder) or 'an untrained model'}"
+    )
+    for entry in entries:
+        mark = "*" if entry.default else " "
+        checkpoint = entry.checkpoint
+        if checkpoint is None:
+            print(f"{mark} {entry.name}: {entry.problem}")
+            continue
+        accuracy = "untrained" if checkpoint.test_acc is None else f"test accuracy {checkpoint.test_acc:.2f}%"
+        print(
+            f"{mark} {entry.name}: {checkpoint.config.model}, {len(checkpoint.history)} epochs, {accuracy}, "
+            f"saved {checkpoint.saved_at or 'at an unknown date'}"
+        )
+
+
 def data_command(args: argparse.Namespace) -> None:
     destination = import_archives(args.source, resolve_data_dir(args.data_dir))
     print(f"imported the four MNIST archives into {destination}")
 
 
-COMMANDS = {"train": train_command, "evaluate": evaluate_command, "data": data_command}
+COMMANDS = {"train": train_command, "evaluate": evaluate_command, "models": models_command, "data": data_command}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         COMMANDS[args.command](args)
-    except (DataError, CheckpointError, ValueError, OSError) as error:
+    except (DataError, CheckpointError, LibraryError, ValueError, OSError) as error:
         print(f"mnistdemo: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

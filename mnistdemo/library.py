@@ -41,6 +41,11 @@ def resolve_models_dir(models_dir: str | os.PathLike | None = None, data_dir: st
     return Path(chosen).expanduser() if chosen else resolve_data_dir(data_dir) / "models"
 
 
+def is_library_name(text: str) -> bool:
+    """Whether a command-line argument names a library model rather than a file: no folder, no .pt."""
+    return not any(separator and separator in text for separator in (os.sep, os.altsep)) and not text.endswith(SUFFIX)
+
+
 def check_name(name: str) -> str:
     """`name` as the library keeps it (trimmed, without a trailing .pt); LibraryError when it could
     name anything but a file directly in the folder."""
@@ -96,8 +101,10 @@ def load_upload(file_name: str, content: bytes, max_bytes: int | None = None) ->
 
 
 def load_named(folder: Path, name: str, max_bytes: int | None = None) -> Checkpoint:
-    name = check_name(name)
-    return load_file(model_path(folder, name), max_bytes, label=f"the model {name!r}")
+    path = model_path(folder, name)
+    if not path.exists():
+        raise LibraryError(f"the library in {folder} holds no model named {check_name(name)!r}")
+    return load_file(path, max_bytes, label=f"the model {check_name(name)!r}")
 
 
 def checkpoint_bytes(
