@@ -334,19 +334,20 @@ def lr_finder_chart(
 
 
 WALL_SCALE = 1.25  # type, lines and markers on a projected wall
-WALL_HEIGHT = 520
 
 
 def for_wall(figure: go.Figure) -> go.Figure:
-    """The same chart for a projected wall: larger type, thicker lines and markers, taller. Changes
-    `figure` in place (fresh figures are built for every rerun) and returns it."""
+    """The same chart for a projected wall: larger type, thicker lines and markers (the height stays:
+    a 720-pixel wall has no more room). Changes `figure` in place (the page builds fresh figures for
+    every rerun) and returns it."""
 
     def larger(size: float | None, default: float) -> float:
         return round((size or default) * WALL_SCALE, 1)
 
     layout = figure.layout
+    margin = layout.margin
     figure.update_layout(
-        height=max(layout.height or CHART_HEIGHT, WALL_HEIGHT),
+        margin={"l": larger(margin.l, 0), "t": larger(margin.t, 0)},  # room for the larger ticks and title
         font_size=larger(layout.font.size, FONT_SIZE),
         title_font_size=larger(layout.title.font.size, FONT_SIZE + 4),
         hoverlabel_font_size=larger(layout.hoverlabel.font.size, FONT_SIZE),

@@ -25,6 +25,7 @@ from mnistdemo.config import TrainConfig
 from mnistdemo.jobs import JobState
 from mnistdemo.models import build_model
 from mnistdemo.training import Trainer
+from mnistdemo.ui.style import PRESENTATION_CSS
 
 FAST = TrainConfig(model="zoo", epochs=1, batch_size=1024, lr=1e-2)  # about 90 % test accuracy in seconds
 FAST_LINK = {"model": "zoo", "epochs": "1", "batch_size": "1024", "lr": "0.01"}
@@ -285,11 +286,11 @@ def test_presentation_mode_from_the_link_and_the_switch(open_app):
     assert at.toggle(key="present").value and at.query_params["present"] == "1"
     assert [expander.label for expander in at.sidebar.expander] == ["More settings"]  # what a presenter rarely touches
     assert sidebar_config(at) == FAST
-    assert any("font-size: 21px" in html.proto.body for html in at.html)
+    assert any(PRESENTATION_CSS in html.proto.body for html in at.html)
 
     at.toggle(key="present").set_value(False).run()
     assert "present" not in at.query_params and not at.sidebar.expander
-    assert not any("font-size: 21px" in html.proto.body for html in at.html)
+    assert not any(PRESENTATION_CSS in html.proto.body for html in at.html)
     assert sidebar_config(at) == FAST  # the folded settings kept their values
 
 

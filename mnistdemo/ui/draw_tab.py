@@ -39,8 +39,10 @@ def canvas_key() -> str:
 
 @st.fragment
 def render(job: TrainingJob) -> None:
-    size = WALL_CANVAS_SIZE if state.presenting() else CANVAS_SIZE
-    canvas_column, result_column = st.columns([size, 2 * CANVAS_SIZE], gap="large")
+    presenting = state.presenting()
+    size = WALL_CANVAS_SIZE if presenting else CANVAS_SIZE
+    # on a 1280-pixel wall beside the sidebar, the large canvas needs half the width
+    canvas_column, result_column = st.columns([1, 1] if presenting else [1, 2], gap="small" if presenting else "large")
     with canvas_column:
         st.space("medium")  # room for the toolbar the canvas shows above itself
         drawing = st_canvas(

@@ -19,7 +19,8 @@ def settings() -> TrainConfig:
     """The hyperparameter widgets (in presentation mode, those a presenter rarely touches folded
     away); returns what they say now. Their first values come from `link.begin`."""
     presenting = state.presenting()
-    st.header("Settings")
+    if not presenting:
+        st.header("Settings")
     st.radio(
         "Model",
         tuple(PRESETS),

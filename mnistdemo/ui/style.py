@@ -11,16 +11,22 @@ STILL_PROGRESS_BARS_CSS = (
     "<style>[data-testid='stProgress'] * { transition: none !important; animation: none !important; }</style>"
 )
 
-# Presentation mode, for a projector (README, "Preparing a talk"): the light theme stays (a projector's
-# black is grey, so dark text on white keeps the most contrast in a lit room); type grows, grey text
-# turns black, and the space above the page goes to the content.
+# Presentation mode, for a projector (README, "Preparing a talk"). The light theme stays: a projector's
+# black is grey, so dark text on white keeps the most contrast in a lit room. The main area's text
+# grows (the sidebar's stays, or its buttons would not fit), grey text turns black, and the empty band
+# above the tabs goes to the content; the transparent header over it must not swallow clicks there.
 PRESENTATION_CSS = """<style>
-html { font-size: 21px; }
-[data-testid='stMainBlockContainer'] { padding-top: 3.2rem; padding-bottom: 1rem; max-width: none; }
-[data-testid='stSidebarContent'] [data-testid='stSidebarHeader'] { height: 2.5rem; }
-[data-testid='stCaptionContainer'], [data-testid='stWidgetLabel'] p, .stTabs button p { color: #000 !important; }
-.stTabs button p { font-size: 1.15rem; font-weight: 600; }
-[data-testid='stMetricValue'] { font-size: 2.6rem; }
+[data-testid='stMainBlockContainer'] { padding: 1.5rem 1.5rem 1rem 1.5rem; max-width: none; }
+[data-testid='stHeader'] { pointer-events: none; }
+[data-testid='stHeader'] * { pointer-events: auto; }
+[data-testid='stMain'] [data-testid='stMarkdownContainer']:not([data-testid='stMetricValue'] *) :is(p, li) {
+  font-size: 1.2rem;
+}
+[data-testid='stMain'] [data-testid='stMetricValue'] { font-size: 2.6rem; }
+[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] *, [data-testid='stWidgetLabel'] p {
+  color: #000 !important;
+}
+button[role='tab'] p { font-size: 1.25rem; font-weight: 600; }
 </style>"""
 
 
