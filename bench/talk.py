@@ -48,10 +48,12 @@ FLOOR_CHART_INKED_JS = f"""() => {{
 
 
 def offline() -> None:
+    """Every download, by pip, torchvision or the browser, goes to a dead proxy; only this machine's
+    own addresses are reached directly."""
     for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"):
         os.environ[name] = DEAD_PROXY
-    os.environ.pop("no_proxy", None)
-    os.environ.pop("NO_PROXY", None)
+    for name in ("no_proxy", "NO_PROXY"):
+        os.environ[name] = "127.0.0.1,localhost"
 
 
 def time_start(browser, data_dir: Path, model_file: Path | None, screenshot: Path | None = None) -> dict[str, float]:
