@@ -260,3 +260,112 @@ def probability_chart(
         showlegend=False,
         height=height,
     )
+
+
+# Okabe and Ito's colours, told apart with every kind of colour vision (their yellow is too pale on white)
+RUN_COLORS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#000000")
+RUN_DASHES = ("solid", "dash", "dot")  # after the colours run out
+
+
+def comparison_chart(
+    series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    title: str,
+    y_title: str,
+    y_format: str = ".4f",
+    empty_text: str = "Tick runs to compare them",
+) -> go.Figure:
+    """One line per run, (legend, epochs, values), each in its own colour (then dash) on shared axes."""
+    traces = [
+        go.Scatter(
+            x=list(x),
+            y=list(y),
+            name=name,
+            mode="lines+markers" if len(x) <= 30 else "lines",
+            line={
+                "color": RUN_COLORS[i % len(RUN_COLORS)],
+                "dash": RUN_DASHES[i // len(RUN_COLORS) % len(RUN_DASHES)],
+                "width": 3,
+            },
+            marker={"size": 8},
+            hovertemplate=f"{name}<br>epoch %{{x:.2f}}<br>{y_title} %{{y:{y_format}}}<extra></extra>",
+        )
+        for i, (name, x, y) in enumerate(series)
+    ]
+    last_epoch = max((max(x) for _, x, _ in series if len(x)), default=0.0)
+    return figure(
+        traces,
+        title,
+        "epoch",
+        y_title,
+        x_axis=_epoch_ticks(last_epoch),
+        annotations=[] if series else [placeholder(empty_text)],
+    )
+
+
+def lr_finder_chart(
+    rates: Sequence[float], losses: Sequence[float], smoothed: Sequence[float], suggested: float | None
+) -> go.Figure:
+    """Loss against the learning rate on a log axis, and the suggested rate as a dashed line."""
+    traces = [
+        go.Scatter(
+            x=list(rates),
+            y=list(values),
+            name=name,
+            mode="lines",
+            line={"color": color, "width": width},
+            hovertemplate=f"lr %{{x:.1e}}<br>{name} %{{y:.3f}}<extra></extra>",
+        )
+        for name, values, color, width in (("batch loss", losses, GREY, 1.5), ("smoothed", smoothed, BLUE, 3))
+    ]
+    finite = [value for value in smoothed if math.isfinite(value)]
+    # past 2.5 times its lowest the loss has run away: the axis stops there, so the dip stays readable
+    top = max(max(finite[:5], default=0.0), 2.5 * min(finite)) if finite else None
+    if suggested is not None and top is not None:
+        traces.append(
+            go.Scatter(
+                x=[suggested, suggested],
+                y=[0, top],
+                name=f"suggested {suggested:.0e}".replace("e-0", "e-"),
+                mode="lines",
+                line={"color": GREEN, "width": 3, "dash": "dash"},
+                hoverinfo="name",
+            )
+        )
+    return figure(
+        traces,
+        "Learning-rate finder",
+        "learning rate (log scale)",
+        "loss",
+        x_axis={"type": "log", "dtick": 1, "exponentformat": "power"},
+        y_axis={"range": [0, top]} if top else None,
+    )
+
+
+WALL_SCALE = 1.25  # type, lines and markers on a projected wall
+
+
+def for_wall(figure: go.Figure) -> go.Figure:
+    """The same chart for a projected wall: larger type, thicker lines and markers (the height stays:
+    a 720-pixel wall has no more room). Changes `figure` in place (the page builds fresh figures for
+    every rerun) and returns it."""
+
+    def larger(size: float | None, default: float) -> float:
+        return round((size or default) * WALL_SCALE, 1)
+
+    layout = figure.layout
+    margin = layout.margin
+    figure.update_layout(
+        margin={"l": larger(margin.l, 0), "t": larger(margin.t, 0)},  # room for the larger ticks and title
+        font_size=larger(layout.font.size, FONT_SIZE),
+        title_font_size=larger(layout.title.font.size, FONT_SIZE + 4),
+        hoverlabel_font_size=larger(layout.hoverlabel.font.size, FONT_SIZE),
+    )
+    for annotation in layout.annotations:
+        annotation.font.size = larger(annotation.font.size, FONT_SIZE)
+    for trace in figure.data:
+        if trace.type == "scatter":
+            trace.line.width = larger(trace.line.width, 2)
+            trace.marker.size = larger(trace.marker.size, 6)
+        elif trace.type == "bar" and trace.text is not None:
+            trace.textfont.size = larger(trace.textfont.size, FONT_SIZE)
+    return figure

@@ -14,22 +14,37 @@ import os
 import sys
 import threading
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from .checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from .checkpoint import Checkpoint, CheckpointError, save_checkpoint
 from .cluster import ClusterState, RayCluster, RayRunner
 from .config import TrainConfig
 from .data import DataError, import_archives, load_mnist, resolve_data_dir
 from .divergence import diagnose
 from .inference import predict_proba, predicted_labels
-from .jobs import JobSnapshot, JobState, LocalRunner, favour_training_threads
+from .jobs import JobSnapshot, JobState, LocalRunner, TrainingJob, favour_training_threads
+from .library import (
+    LibraryError,
+    check_name,
+    default_name,
+    is_library_name,
+    list_models,
+    load_file,
+    load_named,
+    model_path,
+    resolve_models_dir,
+    save_model,
+    set_default,
+)
 from .models import PRESETS
 from .room_store import StoreError, read_drawings
+from .runs import runs_to_json
 from .sweep import grid, jobs_for, run_all
 from .training import (
     BatchReport,
@@ -42,7 +57,7 @@ from .training import (
     evaluate,
     use_one_cpu_thread,
 )
-from .wording import format_duration, format_setting, trouble_sentence
+from .wording import epochs, format_duration, format_setting, trouble_sentence
 
 EXIT_NOT_LEARNING = 3
 ESTIMATE_AFTER_S = 3.0  # with --json, say how long the run will take once it has trained this long
@@ -116,7 +131,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
     train.add_argument("--device", help="cpu, cuda or mps (default: the GPU if there is one)")
-    train.add_argument("--save", metavar="PATH", help="write a checkpoint here after training")
+    train.add_argument(
+        "--save",
+        metavar="PATH|NAME",
+        help="after training, write a checkpoint to PATH (a .pt file or any path with a folder), "
+        "or into the model library as NAME",
+    )
+    train.add_argument("--replace", action="store_true", help="--save NAME may replace a library model")
+    train.add_argument("--models-dir", help=MODELS_DIR_HELP)
     train.add_argument("--json", action="store_true", help="one JSON object per epoch on stdout, then a summary")
 
     sweep = commands.add_parser(
@@ -144,21 +166,32 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
 
     check = commands.add_parser("evaluate", help="test accuracy of a checkpoint saved by train --save")
-    check.add_argument("checkpoint", metavar="CHECKPOINT")
+    check.add_argument("checkpoint", metavar="CHECKPOINT", help="a checkpoint file, or a model's name in the library")
     check.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
     check.add_argument(
         "--drawings", metavar="DB", help="score it on a room's drawings (the digits meant) instead of MNIST's test set"
     )
+    check.add_argument("--models-dir", help=MODELS_DIR_HELP)
     check.add_argument("--json", action="store_true", help="one JSON object on stdout")
 
     room = commands.add_parser("drawings", help="what a room's database holds; --npz exports it")
     room.add_argument("database", metavar="DB")
     room.add_argument("--npz", metavar="PATH", help="write the drawings as a NumPy .npz (images, labels, ...)")
 
+    library = commands.add_parser("models", help="list the model library; mark the model the app starts with")
+    library.add_argument("--default", metavar="NAME", help="every new page session starts with this model")
+    library.add_argument("--no-default", action="store_true", help="new page sessions start untrained")
+    library.add_argument("--data-dir", help="MNIST folder, beside which the library is by default")
+    library.add_argument("--models-dir", help=MODELS_DIR_HELP)
+    library.add_argument("--json", action="store_true", help="one JSON object per model on stdout")
+
     data = commands.add_parser("data", help="import the four official MNIST archives from a folder (offline)")
     data.add_argument("--from", dest="source", required=True, metavar="FOLDER")
     data.add_argument("--data-dir", help="where to put them (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
     return parser
+
+
+MODELS_DIR_HELP = "the model library's folder (default: $MNISTDEMO_MODELS_DIR, else models/ in the data folder)"
 
 
 def pick_device(name: str | None) -> torch.device:
@@ -236,7 +269,11 @@ def train_command(args: argparse.Namespace) -> int:
     config = TrainConfig.for_model(**{name: value for name, value in given.items() if value is not None})
     device = pick_device(args.device)
     use_one_cpu_thread(device)
-    if args.save:  # fail before training, not after it, and leave no empty file behind
+    folder = resolve_models_dir(args.models_dir, args.data_dir)
+    into_library = bool(args.save) and is_library_name(args.save)
+    if into_library:  # fail before training, not after it, and leave no empty file behind
+        check_library_save(folder, args.save, args.replace)
+    elif args.save:
         check_writable(args.save)
     trainer = Trainer(load_mnist(args.data_dir), config, device)
     progress = Progress(trainer, device, args.json)
@@ -256,15 +293,19 @@ def train_command(args: argparse.Namespace) -> int:
     if not trainer.history:  # stopped in its first epoch: nothing to save or report
         return EXIT_NOT_LEARNING
     final = trainer.history[-1]
-    if args.save:
-        save_checkpoint(args.save, trainer.model, trainer.config, trainer.history)
-    summary = {"summary": True, **asdict(config), "device": device.type, **final.as_dict(), "saved": args.save}
+    saved = args.save
+    model, trained_config, history, training = trainer.model, trainer.config, trainer.history, trainer.training_state()
+    if into_library:
+        saved = str(save_model(folder, args.save, model, trained_config, history, training, args.replace))
+    elif args.save:
+        save_checkpoint(args.save, model, trained_config, history, training=training)
+    summary = {"summary": True, **asdict(config), "device": device.type, **final.as_dict(), "saved": saved}
     if args.json:
         print(json.dumps(summary), flush=True)
     else:
         print(
-            f"test accuracy {final.test_acc:.2f}% after {final.epoch} epochs in {final.elapsed_s:.1f} s"
-            + (f"; saved {args.save}" if args.save else "")
+            f"test accuracy {final.test_acc:.2f}% after {epochs(final.epoch)} in {final.elapsed_s:.1f} s"
+            + (f"; saved {saved}" if saved else "")
         )
     return EXIT_NOT_LEARNING if trouble else 0
 
@@ -300,24 +341,17 @@ def sweep_table(snapshots: list[JobSnapshot]) -> str:
     )
 
 
-def write_runs(path: str, jobs: list) -> int:
-    """The finished runs, as the app's run comparison reads them; how many."""
-    finished = [job.snapshot() for job in jobs if job.snapshot().state == JobState.FINISHED]
-    runs = [
-        {
-            "number": number,
-            "outcome": "finished",
-            "config": asdict(snapshot.config),
-            "first_epoch": 0,
-            "history": [result.as_dict() for result in snapshot.history],
-            "duration_s": snapshot.history[-1].elapsed_s,
-            "source": "sweep" + (f" on {snapshot.placement.node}" if snapshot.placement.node else ""),
-        }
-        for number, snapshot in enumerate(finished, start=1)
-    ]
-    with open(path, "w") as out:
-        json.dump({"format": "mnistdemo-runs/1", "runs": runs}, out, indent=1)
-    return len(runs)
+def write_runs(path: str, jobs: list[TrainingJob]) -> int:
+    """The finished runs, as the app's run comparison reads them (`runs.runs_to_json`); how many."""
+    records = []
+    for job in jobs:
+        snapshot, ended = job.snapshot(), job.runs()
+        if snapshot.state == JobState.FINISHED and ended:
+            node = snapshot.placement.node
+            where = "sweep" + (f" on {node}" if node else "")
+            records.append(replace(ended[-1], number=len(records) + 1, source=where))
+    Path(path).write_text(runs_to_json(records))
+    return len(records)
 
 
 def sweep_command(args: argparse.Namespace) -> int:
@@ -352,8 +386,24 @@ def sweep_command(args: argparse.Namespace) -> int:
     return 0 if kept == len(jobs) else 1  # the table says why the others did not finish
 
 
+def check_library_save(folder: Path, name: str, replace: bool) -> None:
+    if model_path(folder, name).exists() and not replace:
+        raise LibraryError(f"the library in {folder} already holds a model named {check_name(name)!r} (add --replace)")
+    check_writable(str(model_path(folder, name)) if folder.is_dir() else str(folder))
+
+
+def read_model(given: str, models_dir: str | None, data_dir: str | None) -> Checkpoint:
+    """A checkpoint file, else (for a bare name with no such file) a library model."""
+    if is_library_name(given) and not os.path.exists(given):
+        return load_named(resolve_models_dir(models_dir, data_dir), given)
+    return load_file(given)
+
+
 def evaluate_command(args: argparse.Namespace) -> int:
-    model, config, history = load_checkpoint(args.checkpoint)  # before the data, so a bad file fails at once
+    checkpoint = read_model(
+        args.checkpoint, args.models_dir, args.data_dir
+    )  # before the data: a bad file fails at once
+    model, config, history = checkpoint.model, checkpoint.config, checkpoint.history
     if args.drawings:
         return score_drawings(args, model, config, history)
     data = load_mnist(args.data_dir)
@@ -368,7 +418,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result), flush=True)
     else:
-        print(f"test accuracy {test_acc:.2f}% ({config.model} after {len(history)} epochs)")
+        print(f"test accuracy {test_acc:.2f}% ({config.model} after {epochs(len(history))})")
     return 0
 
 
@@ -388,7 +438,7 @@ def score_drawings(args: argparse.Namespace, model: torch.nn.Module, config: Tra
     if args.json:
         print(json.dumps(result), flush=True)
     else:
-        print(f"accuracy on {len(drawings):,} drawings: {accuracy:.2f}% ({config.model} after {len(history)} epochs)")
+        print(f"accuracy on {len(drawings):,} drawings: {accuracy:.2f}% ({config.model} after {epochs(len(history))})")
     return 0
 
 
@@ -408,6 +458,41 @@ def drawings_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def models_command(args: argparse.Namespace) -> int:
+    folder = resolve_models_dir(args.models_dir, args.data_dir)
+    if args.default or args.no_default:
+        set_default(folder, None if args.no_default else args.default)
+    entries = list_models(folder)
+    if args.json:
+        for entry in entries:
+            checkpoint = entry.checkpoint
+            row = {"name": entry.name, "default": entry.default, "problem": entry.problem or None}
+            if checkpoint:
+                row |= {"model": checkpoint.config.model, "epochs": len(checkpoint.history)}
+                row |= {"test_acc": checkpoint.test_acc, "saved_at": checkpoint.saved_at}
+            print(json.dumps(row), flush=True)
+        return 0
+    if not entries:
+        print(f"no models in {folder}")
+        return 0
+    print(
+        f"{folder}: {len(entries)} model{'s' if len(entries) != 1 else ''}; new page sessions start with "
+        f"{default_name(folder) or 'an untrained model'}"
+    )
+    for entry in entries:
+        mark = "*" if entry.default else " "
+        checkpoint = entry.checkpoint
+        if checkpoint is None:
+            print(f"{mark} {entry.name}: {entry.problem}")
+            continue
+        accuracy = "untrained" if checkpoint.test_acc is None else f"test accuracy {checkpoint.test_acc:.2f}%"
+        print(
+            f"{mark} {entry.name}: {checkpoint.config.model}, {len(checkpoint.history)} epochs, {accuracy}, "
+            f"saved {checkpoint.saved_at or 'at an unknown date'}"
+        )
+    return 0
+
+
 def data_command(args: argparse.Namespace) -> int:
     destination = import_archives(args.source, resolve_data_dir(args.data_dir))
     print(f"imported the four MNIST archives into {destination}")
@@ -419,6 +504,7 @@ COMMANDS = {
     "sweep": sweep_command,
     "evaluate": evaluate_command,
     "drawings": drawings_command,
+    "models": models_command,
     "data": data_command,
 }
 
@@ -427,7 +513,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (DataError, CheckpointError, StoreError, TrainingOutOfMemory, ValueError, OSError) as error:
+    except (DataError, CheckpointError, LibraryError, StoreError, TrainingOutOfMemory, ValueError, OSError) as error:
         print(f"mnistdemo: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

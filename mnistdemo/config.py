@@ -39,8 +39,9 @@ def _show(value: float) -> str:
     return str(value) if isinstance(value, int) else f"{value:g}"
 
 
-def _setting(default: Any, label: str, limits: Limits | None = None, from_preset: bool = False) -> Any:
-    return field(default=default, metadata={"label": label, "limits": limits, "from_preset": from_preset})
+def _setting(default: Any, label: str, limits: Limits | None = None, from_preset: bool = False, short: str = "") -> Any:
+    metadata = {"label": label, "limits": limits, "from_preset": from_preset, "short": short}
+    return field(default=default, metadata=metadata)
 
 
 _DEFAULT = PRESETS[DEFAULT_PRESET]
@@ -51,13 +52,17 @@ class TrainConfig:
     """What a run trains and how; the defaults are the notebook's (see `for_model` for each preset's)."""
 
     model: str = _setting(DEFAULT_PRESET, "model")
-    epochs: int = _setting(_DEFAULT.epochs, "epochs", Limits(1, 100), from_preset=True)
+    epochs: int = _setting(_DEFAULT.epochs, "epochs", Limits(1, 100), from_preset=True, short="epochs")
     batch_size: int = _setting(
-        _DEFAULT.batch_size, "batch size", Limits(1, TRAIN_SIZE, high_why="the training set's size"), from_preset=True
+        _DEFAULT.batch_size,
+        "batch size",
+        Limits(1, TRAIN_SIZE, high_why="the training set's size"),
+        from_preset=True,
+        short="batch",
     )
-    lr: float = _setting(_DEFAULT.lr, "learning rate", Limits(0, 10, low_open=True), from_preset=True)
-    seed: int = _setting(0, "random seed", Limits(0, MAX_SEED))
-    augment: bool = _setting(_DEFAULT.augment, "augmentation", from_preset=True)
+    lr: float = _setting(_DEFAULT.lr, "learning rate", Limits(0, 10, low_open=True), from_preset=True, short="lr")
+    seed: int = _setting(0, "random seed", Limits(0, MAX_SEED), short="seed")
+    augment: bool = _setting(_DEFAULT.augment, "augmentation", from_preset=True, short="augment")
 
     def __post_init__(self) -> None:
         preset(self.model)  # raises for an unknown name
@@ -94,6 +99,11 @@ class TrainConfig:
     def label(name: str) -> str:
         """How people call setting `name` ("batch size")."""
         return next(f.metadata["label"] for f in fields(TrainConfig) if f.name == name)
+
+    @staticmethod
+    def short_label(name: str) -> str:
+        """The setting's name in a chart's legend ("batch"); empty where the value says it ("zoo")."""
+        return next(f.metadata["short"] for f in fields(TrainConfig) if f.name == name)
 
     @staticmethod
     def limits(name: str) -> Limits:

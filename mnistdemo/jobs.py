@@ -17,8 +17,9 @@ import copy
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
@@ -26,11 +27,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from .checkpoint import Checkpoint
 from .config import TrainConfig
 from .data import MnistData
 from .divergence import Trouble, diagnose
 from .inference import predict_proba
 from .replay import EpochWeights, keep, weights_of
+from .runs import RunRecord, loss_curve
 from .training import BatchReport, Diverged, EpochResult, RunClock, Trainer, TrainingOutOfMemory
 
 PUBLISH_EVERY_S = 0.5  # how often the weights the page sees are refreshed during a run
@@ -79,6 +82,7 @@ class JobState(StrEnum):
     STOPPED = "stopped"  # stopped by the user, or abandoned; Train continues from here
     FINISHED = "finished"
     FAILED = "failed"
+    LOADED = "loaded"  # weights from a checkpoint (`message` names it); Train continues from them
 
 
 @dataclass(frozen=True)
@@ -197,8 +201,9 @@ class TrainingJob:
         self._losses = LossLog()
         self._stop_why = ""  # said after "stopped": empty when the user pressed Stop
         self._published_at = 0.0
-        self._snapshot = self._untrained(weights_version=0)
+        self._snapshot = self._at_rest(JobState.IDLE, weights_version=0)
         self._clock: RunClock | None = None  # the run's, from when it started training
+        self._runs: list[RunRecord] = []  # every run that ended, kept across resets and loads
 
     # --- what the page calls -------------------------------------------------------------------
 
@@ -260,23 +265,63 @@ class TrainingJob:
         self._trainer.reset(config)
         with self._lock:
             self._losses = LossLog()
-            self._snapshot = self._untrained(self._snapshot.weights_version + 1)
+            self._snapshot = self._at_rest(JobState.IDLE, self._snapshot.weights_version + 1)
 
-    def _untrained(self, weights_version: int) -> JobSnapshot:
+    def _at_rest(self, state: JobState, weights_version: int, message: str = "") -> JobSnapshot:
+        """A snapshot of the trainer's weights with no run: replay starts over from them."""
         model = copy.deepcopy(self._trainer.model).eval()
+        history = tuple(self._trainer.history)
         return JobSnapshot(
-            JobState.IDLE,
+            state,
             self._trainer.config,
+            history=history,
             weights_version=weights_version,
+            message=message,
             model=model,
-            epoch_weights=(weights_of(model, 0, weights_version),),
+            epoch_weights=(weights_of(model, len(history), weights_version),),
         )
+
+    def load(self, checkpoint: Checkpoint, source: str) -> None:
+        """Stop any run and take a saved model: its weights, settings, history and training state.
+
+        A checkpoint that does not fit raises ValueError and changes nothing. `source` says where it
+        came from ("talk-cnn", "upload cnn.pt")."""
+        self.stop()
+        self._trainer.restore(checkpoint.model.state_dict(), checkpoint.config, checkpoint.history, checkpoint.training)
+        with self._lock:
+            self._losses = LossLog()
+            self._snapshot = self._at_rest(JobState.LOADED, self._snapshot.weights_version + 1, source)
+
+    def checkpoint(self) -> Checkpoint:
+        """The current model, settings, history and training state, copied (only while no run is
+        active: a run changes them between any two lines here)."""
+        if self.is_running():
+            raise RuntimeError("a run is under way: save after it ends")
+        trainer = self._trainer
+        return Checkpoint(
+            copy.deepcopy(trainer.model).cpu().eval(),
+            trainer.config,
+            list(trainer.history),
+            training=copy.deepcopy(trainer.training_state()),
+        )
+
+    def runs(self) -> tuple[RunRecord, ...]:
+        """Every run that ended (finished or stopped after training at least one batch), oldest first."""
+        with self._lock:
+            return tuple(self._runs)
+
+    def add_runs(self, records: Iterable[RunRecord]) -> None:
+        """Join runs made elsewhere (a file of runs) to the list, numbered after the others."""
+        with self._lock:
+            for record in records:
+                self._runs.append(replace(record, number=len(self._runs) + 1))
 
     def is_running(self) -> bool:
         return self._thread is not None and self._thread.is_alive()
 
     def model(self) -> nn.Module:
-        """The latest published weights (the ones `predict_proba` uses); never change them in place."""
+        """The latest published weights (the ones `predict_proba` uses), never trained in place: copy
+        them before changing them."""
         return self.snapshot().model
 
     def predict_proba(self, images: np.ndarray) -> np.ndarray:
@@ -297,6 +342,8 @@ class TrainingJob:
             batch=self._on_batch,
             epoch=self._on_epoch,
         )
+        self._clock = None
+        first_epoch, first_batch = self._trainer.epochs_done, len(self._losses.view())
         try:
             done = self._runner.train(self._trainer, epochs, hooks, self._stop)
         except Diverged as error:
@@ -314,10 +361,10 @@ class TrainingJob:
             return
         if done is None:
             self._finish(JobState.STOPPED, f"stopped before it started{self._stop_why}")
-        elif len(done) == epochs:
-            self._finish(JobState.FINISHED, "")
-        else:
-            self._finish(JobState.STOPPED, f"stopped{self._stop_why}")
+            return
+        outcome = JobState.FINISHED if len(done) == epochs else JobState.STOPPED
+        self._record_run(outcome, first_epoch, first_batch)
+        self._finish(outcome, "" if outcome == JobState.FINISHED else f"stopped{self._stop_why}")
 
     def _on_waiting(self, placement: Placement) -> None:
         with self._lock:
@@ -372,6 +419,26 @@ class TrainingJob:
         with self._lock:
             self._published_at = time.perf_counter()
             self._snapshot = replace(self._snapshot, weights_version=self._snapshot.weights_version + 1, model=model)
+
+    def _record_run(self, outcome: JobState, first_epoch: int, first_batch: int) -> None:
+        """Keep the run that just ended for comparison, before the page can see that it ended."""
+        clock = self._clock
+        if clock is None or not clock.batches_done:
+            return
+        history = self._trainer.history
+        with self._lock:
+            self._runs.append(
+                RunRecord(
+                    number=len(self._runs) + 1,
+                    config=self._trainer.config,
+                    outcome=outcome.value,
+                    first_epoch=first_epoch,
+                    history=tuple(history[first_epoch:]),
+                    loss_curve=loss_curve(self._losses.view()[first_batch:]),
+                    duration_s=round(clock.elapsed_s, 3),
+                    ended_at=datetime.now().astimezone().isoformat(timespec="seconds"),
+                )
+            )
 
     def _finish(self, state: JobState, message: str) -> None:
         self._publish()

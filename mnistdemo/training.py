@@ -109,6 +109,36 @@ def on_cpu(value: Any) -> Any:
     return copy.deepcopy(value)
 
 
+def restore_optimizer(model: torch.nn.Module, lr: float, saved: dict | None) -> torch.optim.Adam:
+    """Adam for `model`, with the moments of a saved `optimizer.state_dict()` when there is one (copied:
+    the saved one stays as it was); ValueError when they do not fit the model."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if saved is None:
+        return optimizer
+    try:
+        optimizer.load_state_dict(copy.deepcopy(saved))
+        for parameter in model.parameters():
+            moments = optimizer.state.get(parameter, {})
+            if any(moments[k].shape != parameter.shape for k in ("exp_avg", "exp_avg_sq") if k in moments):
+                raise ValueError("moments of other shapes")
+    except (ValueError, KeyError, TypeError, AttributeError, RuntimeError) as error:
+        raise ValueError(f"its optimizer state does not fit the model ({error})") from None
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+    return optimizer
+
+
+def restore_generator(generator: torch.Generator, saved: dict | None) -> None:
+    """Continue a saved shuffling generator's sequence, when it was saved on this kind of device (a
+    model trained on a GPU at home continues on a laptop's CPU with a fresh sequence)."""
+    if saved is None or saved.get("device") != generator.device.type:
+        return
+    try:
+        generator.set_state(saved["state"].clone())
+    except (KeyError, TypeError, AttributeError, RuntimeError) as error:
+        raise ValueError(f"its random-generator state is damaged ({error})") from None
+
+
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, images: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     """Mean loss and accuracy in percent over a whole split."""
@@ -163,8 +193,7 @@ class Trainer:
         the same data that `load_state`s it trains on exactly as this one would. How a run goes to a
         cluster and comes back."""
         plain = {name: value for name, value in vars(self).items() if name not in DATA | STATEFUL}
-        state = on_cpu(plain | {"model": self.model.state_dict(), "optimizer": self.optimizer.state_dict()})
-        return state | {"generator": {"device": self.device.type, "state": self.generator.get_state()}}
+        return on_cpu(plain | {"model": self.model.state_dict()} | self.training_state())
 
     def load_state(self, state: dict[str, Any]) -> None:
         """Carry on from another Trainer's `state()`. Its shuffling continues only from a generator of
@@ -172,11 +201,38 @@ class Trainer:
         self.reset(state["config"])
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
-        if state["generator"]["device"] == self.device.type:
-            self.generator.set_state(state["generator"]["state"])
+        restore_generator(self.generator, state["generator"])
         for name, value in state.items():
             if name not in STATEFUL:
                 setattr(self, name, value.to(self.device) if isinstance(value, torch.Tensor) else copy.deepcopy(value))
+
+    def training_state(self) -> dict:
+        """Beyond the weights, what training on exactly where it stopped needs: Adam's moments and the
+        shuffling generator's state (for checkpoints; live references, to be saved at once)."""
+        return {
+            "optimizer": self.optimizer.state_dict(),
+            "generator": {"device": self.device.type, "state": self.generator.get_state()},
+        }
+
+    def restore(
+        self, weights: dict, config: TrainConfig, history: list[EpochResult], training: dict | None = None
+    ) -> None:
+        """Take a saved model's weights, settings, history and training state: Train continues from there.
+
+        Everything is checked before anything changes, so a state that does not fit raises ValueError
+        and leaves this trainer as it was."""
+        model = build_model(config.model).to(self.device)
+        try:
+            model.load_state_dict(weights)
+        except RuntimeError as error:
+            raise ValueError(f"its weights do not fit the {config.model} model ({error})") from None
+        optimizer = restore_optimizer(model, config.lr, training and training.get("optimizer"))
+        generator = torch.Generator(device=self.device).manual_seed(config.seed)
+        restore_generator(generator, training and training.get("generator"))
+        self.reset(config)
+        self.model, self.optimizer, self.generator = model, optimizer, generator
+        self.history = list(history)
+        self.elapsed_s = history[-1].elapsed_s if history else 0.0
 
     @property
     def epochs_done(self) -> int:

@@ -37,7 +37,8 @@ def format_duration(seconds: float) -> str:
     return f"{whole // 60} min {whole % 60:02d} s"
 
 
-def _epochs(count: int) -> str:
+def epochs(count: int) -> str:
+    """A count of epochs in words: 1 epoch, 2 epochs."""
     return f"{count} epoch{'s' if count != 1 else ''}"
 
 
@@ -46,7 +47,7 @@ def model_status(snapshot: JobSnapshot) -> str:
     name = f"**{snapshot.config.model}** model"
     if not snapshot.history:
         return f"{name}, untrained"
-    return f"{name}, trained {_epochs(snapshot.epochs_done)}, test accuracy **{snapshot.history[-1].test_acc:.2f} %**"
+    return f"{name}, trained {epochs(snapshot.epochs_done)}, test accuracy **{snapshot.history[-1].test_acc:.2f} %**"
 
 
 def epoch_mean_loss(batch_losses: np.ndarray, epoch: int) -> float | None:
@@ -157,10 +158,12 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
         node = snapshot.placement.node
         where = f" on the Ray cluster ({node})" if node else ""
         return Notice(
-            "info", f"Training {_epochs(snapshot.run_epochs)}{where}…{run_duration(snapshot)} The charts move live."
+            "info", f"Training {epochs(snapshot.run_epochs)}{where}…{run_duration(snapshot)} The charts move live."
         )
     if state == JobState.FAILED:
         return Notice("error", f"{snapshot.message[:1].upper()}{snapshot.message[1:]}.")
+    if state == JobState.LOADED:
+        return Notice("info", loaded_notice(snapshot))
     if not snapshot.history:
         if state == JobState.STOPPED:
             return Notice(
@@ -174,13 +177,13 @@ def run_notice(snapshot: JobSnapshot, training_slots: int) -> Notice:
         where = f" on the Ray cluster ({node})" if node else ""
         return Notice(
             "warning" if snapshot.trouble else "success",
-            f"Training finished{where}: {_epochs(snapshot.run_epochs_done)} in this run, {_epochs(last.epoch)} in all, "
+            f"Training finished{where}: {epochs(snapshot.run_epochs_done)} in this run, {epochs(last.epoch)} in all, "
             f"{format_duration(last.elapsed_s)} of training. {numbers}.",
         )
     # only STOPPED is left: a reset (IDLE) empties the history
     return Notice(
         "info",
-        f"{snapshot.message.capitalize()} after {_epochs(last.epoch)}: {numbers}. "
+        f"{snapshot.message.capitalize()} after {epochs(last.epoch)}: {numbers}. "
         "**Train** continues from here; **Reset** starts over.",
     )
 
@@ -224,6 +227,16 @@ def trouble_notice(snapshot: JobSnapshot) -> str | None:
     return f"**{sentence[:1].upper()}{sentence[1:]}.** {then}"
 
 
+def loaded_notice(snapshot: JobSnapshot) -> str:
+    """What a loaded model is: where from, how trained, and that Train continues it."""
+    if snapshot.history:
+        last = snapshot.history[-1]
+        trained = f"trained {epochs(last.epoch)}, test accuracy **{last.test_acc:.2f} %**"
+    else:
+        trained = "untrained"
+    return f"Loaded **{snapshot.message}** ({snapshot.config.model}, {trained}). **Train** continues from here."
+
+
 def format_setting(value: object) -> str:
     """A setting's value as the page shows it: on/off, 3e-4, or as it is."""
     if isinstance(value, bool):
@@ -260,7 +273,7 @@ def predictions_caption(snapshot: JobSnapshot) -> str:
     if not snapshot.history:
         return "Guesses of the untrained model (random weights), as in the notebook: press **Train** and look again."
     accuracy = snapshot.history[-1].test_acc
-    return f"Guesses of the model after {_epochs(snapshot.epochs_done)} (test accuracy {accuracy:.2f} %)."
+    return f"Guesses of the model after {epochs(snapshot.epochs_done)} (test accuracy {accuracy:.2f} %)."
 
 
 def weights_caption(snapshot: JobSnapshot, epoch: int | None) -> str:

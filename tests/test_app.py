@@ -15,12 +15,11 @@ import itertools
 import json
 import logging
 import threading
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
+from apptest_helpers import APP, RUN_TIMEOUT_S, page_sessions, texts, wait_for
 from PIL import Image
 from streamlit import logger as streamlit_logger
 from streamlit.elements.lib import policies
@@ -34,30 +33,15 @@ from mnistdemo.jobs import JobState
 from mnistdemo.replay import rebuild
 from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-RUN_TIMEOUT_S = 120  # one script run; the first imports torch and loads MNIST on a busy machine
-TRAINING_TIMEOUT_S = 600
 FAST = {"model": "zoo", "epochs": 2, "batch_size": 1024, "lr": 1e-2}  # about 90 % test accuracy in seconds
 
 
 @pytest.fixture
 def open_app(mnist_data_dir, monkeypatch):
-    """Opens the page as a new browser session would; stops every session's training at the end."""
+    """Opens the page as a new browser session would (`apptest_helpers.page_sessions`)."""
     monkeypatch.setenv("MNISTDEMO_DATA_DIR", str(mnist_data_dir))
-    sessions: list[AppTest] = []
-
-    def open_app(tab: str | None = None) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT_S)
-        if tab:
-            at.session_state["tab"] = tab
-        sessions.append(at.run())
-        assert not at.exception, at.exception
-        return at
-
-    yield open_app
-    for at in sessions:
-        if "job" in at.session_state:
-            at.session_state["job"].stop()
+    with page_sessions() as open_app:
+        yield open_app
 
 
 def choose(at: AppTest, model: str, epochs: int, batch_size: int, lr: float) -> AppTest:
@@ -68,25 +52,8 @@ def choose(at: AppTest, model: str, epochs: int, batch_size: int, lr: float) -> 
     return at.run()
 
 
-def wait_for(at: AppTest, done, timeout_s: float = TRAINING_TIMEOUT_S) -> AppTest:
-    """Rerun the page, as its poller does, until `done(snapshot)`."""
-    job = at.session_state["job"]
-    deadline = time.monotonic() + timeout_s
-    while not done(job.snapshot()):
-        assert time.monotonic() < deadline, f"gave up waiting; the job is {job.snapshot().state}"
-        time.sleep(0.2)
-        at.run()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
 def training_threads() -> list[threading.Thread]:
     return [thread for thread in threading.enumerate() if thread.name == "mnistdemo-training"]
-
-
-def texts(elements) -> list[str]:
-    return [element.value for element in elements]
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -131,7 +98,7 @@ def canvas(fill: tuple[slice, slice] | None = None) -> np.ndarray:
 
 def test_page_opens_untrained_with_the_notebook_defaults(open_app):
     at = open_app()
-    assert [tab.label for tab in at.tabs] == ["Train", "Inside", "Test digits", "Draw", "Data", "Room"]
+    assert [tab.label for tab in at.tabs] == ["Train", "Inside", "Test digits", "Draw", "Data", "Models", "Room"]
     assert at.radio(key="model").value == "seed"
     assert at.slider(key="epochs").value == 30
     assert at.select_slider(key="batch_size").value == 256
@@ -165,7 +132,7 @@ def test_train_from_the_sidebar_and_read_back_the_numbers(open_app):
     assert finished.startswith("Training finished: 2 epochs in this run") and f"{last.test_acc:.2f} %" in finished
     assert texts(at.sidebar.markdown)[0] == f"**zoo** model, trained 2 epochs, test accuracy **{last.test_acc:.2f} %**"
     assert not at.sidebar.warning  # the settings are the model's now
-    loss, accuracy = at.get("plotly_chart")
+    loss, accuracy = at.get("plotly_chart")[:2]  # the live charts come first, then the runs compared
     assert loss.proto.spec and accuracy.proto.spec
 
     other.run()  # the other session never saw this model

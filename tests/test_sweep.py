@@ -15,6 +15,7 @@ import pytest
 
 from mnistdemo.cli import main
 from mnistdemo.config import TrainConfig
+from mnistdemo.runs import runs_from_json
 from mnistdemo.sweep import grid
 
 REPO = Path(__file__).resolve().parents[1]
@@ -38,6 +39,9 @@ def test_a_sweep_writes_its_finished_runs_and_a_table(synthetic_data_dir, tmp_pa
     settings = [(run["config"]["lr"], run["config"]["batch_size"]) for run in saved["runs"]]
     assert sorted(settings) == [(1e-3, 16), (1e-3, 64), (1e-2, 16), (1e-2, 64)]
     assert all(run["outcome"] == "finished" and len(run["history"]) == 2 for run in saved["runs"])
+    compared = runs_from_json(out.read_bytes())  # what the app's run comparison loads
+    assert sorted((run.config.lr, run.config.batch_size) for run in compared) == sorted(settings)
+    assert all(run.source == "sweep" and run.loss_curve and run.final.epoch == 2 for run in compared)
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,12 @@ from ..drawing import CanvasStatus, inspect_canvas
 from ..inference import predict_proba, top_guess
 from ..jobs import TrainingJob
 from ..pictures import enlarge
-from . import replay, why
+from . import replay, state, why
 from .probabilities import show_probabilities
 
 CANVAS_SIZE = 280
-PEN_WIDTH = 18  # a comfortable marker; canvas_to_mnist brings any pen width to MNIST's stroke
+WALL_CANVAS_SIZE = 400  # in presentation mode: drawn on large, seen from the back of the room
+PEN_WIDTH = 18  # a comfortable marker at CANVAS_SIZE; canvas_to_mnist brings any pen width to MNIST's stroke
 PEN_COLOUR = "#FFFFFF"
 BACKGROUND = "#000000"  # white on black, as MNIST digits are shown
 CANVAS_KEY = "draw_canvas"
@@ -41,15 +42,18 @@ def canvas_key() -> str:
 
 @st.fragment
 def render(job: TrainingJob) -> None:
-    canvas_column, result_column = st.columns([1, 2], gap="large")
+    presenting = state.presenting()
+    size = WALL_CANVAS_SIZE if presenting else CANVAS_SIZE
+    # on a 1280-pixel wall beside the sidebar, the large canvas needs half the width
+    canvas_column, result_column = st.columns([1, 1] if presenting else [1, 2], gap="small" if presenting else "large")
     with canvas_column:
         st.space("medium")  # room for the toolbar the canvas shows above itself
         st_canvas(
-            stroke_width=PEN_WIDTH,
+            stroke_width=round(PEN_WIDTH * size / CANVAS_SIZE),
             stroke_color=PEN_COLOUR,
             background_color=BACKGROUND,
-            height=CANVAS_SIZE,
-            width=CANVAS_SIZE,
+            height=size,
+            width=size,
             drawing_mode="freedraw",
             return_image_data=True,
             key=canvas_key(),
@@ -61,7 +65,7 @@ def render(job: TrainingJob) -> None:
         replay.slider(snapshot)
         weights = replay.chosen(snapshot)
         try:
-            pixels = _sent_pixels(canvas_key())
+            pixels = _sent_pixels(canvas_key(), size)
         except CanvasImageError as refusal:
             st.warning(str(refusal))
             return
@@ -70,12 +74,12 @@ def render(job: TrainingJob) -> None:
         why.render(*reading, weights, snapshot.config.model, "draw")
 
 
-def _sent_pixels(key: str) -> np.ndarray | None:
+def _sent_pixels(key: str, size: int) -> np.ndarray | None:
     """The canvas's pixels from the PNG data URL the browser sent (kept in the canvas's state), or
     None before the first stroke."""
     sent = st.session_state.get(key, {}).get("drawing") or {}
     data_url = sent.get("data")
-    return None if data_url is None else read_canvas_png(data_url, CANVAS_SIZE, CANVAS_SIZE)
+    return None if data_url is None else read_canvas_png(data_url, size, size)
 
 
 def _show_reading(

@@ -16,7 +16,7 @@ from ..inference import predicted_labels
 from ..jobs import JobSnapshot
 from ..weight_pictures import map_grid, unit_grid
 from . import digit_filter, replay, state
-from .plot import PLOTLY_CONFIG, show_chart, show_picture
+from .plot import show_chart, show_picture
 from .test_tab import DEFAULT_DIGIT
 
 CHART_KEY = "confusion_chart"
@@ -36,13 +36,11 @@ def show(snapshot: JobSnapshot) -> None:
         _first_layer(weights, mnist)
         show_chart(inside_charts.class_accuracy_chart(inside.class_accuracy(matrix)), "class_accuracy_chart")
     with mistakes:
-        st.plotly_chart(
+        show_chart(
             inside_charts.confusion_chart(matrix, f"Mistakes by class, {_when(counted.epoch)}"),
-            key=CHART_KEY,
+            CHART_KEY,
             on_select=partial(_open_cell, counted.epoch),
             selection_mode="points",
-            theme=None,
-            config=PLOTLY_CONFIG,
         )
         st.caption(
             "Rows: the true digit; columns: the model's guess; the diagonal holds the right answers. "

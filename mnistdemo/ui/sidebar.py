@@ -16,10 +16,11 @@ LEARNING_RATES = (1e-5, 2e-5, 3e-5, 5e-5, 1e-4, 2e-4, 3e-4, 5e-4, 1e-3, 2e-3, 3e
 
 
 def settings() -> TrainConfig:
-    """The hyperparameter widgets; returns what they say now."""
-    for name in TrainConfig.names():
-        st.session_state.setdefault(name, getattr(TrainConfig(), name))  # the notebook's defaults
-    st.header("Settings")
+    """The hyperparameter widgets (in presentation mode, those a presenter rarely touches folded
+    away); returns what they say now. Their first values come from `link.begin`."""
+    presenting = state.presenting()
+    if not presenting:
+        st.header("Settings")
     st.radio(
         "Model",
         tuple(PRESETS),
@@ -28,20 +29,31 @@ def settings() -> TrainConfig:
         on_change=state.apply_model_defaults,
         help="Choosing a model also sets its usual epochs, batch size and learning rate",
     )
-    st.caption(PRESETS[st.session_state.model].description)
+    if not presenting:
+        st.caption(PRESETS[st.session_state.model].description)
     epochs, seed = TrainConfig.limits("epochs"), TrainConfig.limits("seed")
     st.slider("Epochs", epochs.low, epochs.high, key="epochs")
-    st.select_slider("Batch size", BATCH_SIZES, key="batch_size")
-    st.select_slider("Learning rate", LEARNING_RATES, key="lr", format_func=wording.format_learning_rate)
-    st.number_input(
-        "Random seed", seed.low, seed.high, key="seed", help="The same seed: the same first weights and batches"
-    )
-    st.toggle(
-        "Augment (training digits look drawn)",
-        key="augment",
-        help="Random rotation, shear, stretch, shift and stroke width",
-    )
+    with st.expander("More settings") if presenting else st.container():
+        st.select_slider("Batch size", BATCH_SIZES, key="batch_size")
+        st.select_slider("Learning rate", LEARNING_RATES, key="lr", format_func=wording.format_learning_rate)
+        st.number_input(
+            "Random seed", seed.low, seed.high, key="seed", help="The same seed: the same first weights and batches"
+        )
+        st.toggle(
+            "Augment (training digits look drawn)",
+            key="augment",
+            help="Random rotation, shear, stretch, shift and stroke width",
+        )
     return state.chosen_config()
+
+
+def presentation_switch() -> None:
+    st.toggle(
+        "Presentation mode",
+        key="present",
+        help="For a projector: large type and charts, only the controls a presenter touches. "
+        "A link with ?present=1 opens in it.",
+    )
 
 
 def _train(job: TrainingJob) -> None:

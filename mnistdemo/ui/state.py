@@ -23,6 +23,7 @@ from ..data import MnistData, load_mnist, resolve_data_dir
 from ..jobs import LocalRunner, Runner, TrainingJob
 from ..room import Room, may_present, resolve_db_path
 from ..training import evaluate
+from . import startup
 
 MAX_CONCURRENT_RUNS = 2  # a 2-core machine trains two models at about full speed each
 
@@ -70,17 +71,26 @@ def chosen_config() -> TrainConfig:
     return TrainConfig(**{name: st.session_state[name] for name in TrainConfig.names()})
 
 
+def set_settings(config: TrainConfig) -> None:
+    """Put `config` in the sidebar (from a callback, or before the sidebar is drawn)."""
+    for name in TrainConfig.names():
+        st.session_state[name] = getattr(config, name)
+
+
 def apply_model_defaults() -> None:
     """Set the sidebar to the chosen model's usual settings; the random seed stays the user's."""
-    usual = TrainConfig.for_model(st.session_state.model, seed=st.session_state.seed)
-    for name in TrainConfig.names():
-        st.session_state[name] = getattr(usual, name)
+    set_settings(TrainConfig.for_model(st.session_state.model, seed=st.session_state.seed))
 
 
 def job(mnist: MnistData) -> TrainingJob:
-    """This session's training job, created on first use with the sidebar's settings."""
+    """This session's training job, created on first use with the sidebar's settings and the start
+    model (`startup.start_model`), when there is one."""
     if "job" not in st.session_state:
-        st.session_state.job = TrainingJob(mnist, chosen_config(), runner=runner())
+        new = TrainingJob(mnist, chosen_config(), runner=runner())
+        start = startup.start_model()
+        if start.checkpoint is not None:
+            new.load(start.checkpoint, start.label)
+        st.session_state.job = new
     _stopped_with_the_session(st.session_state.job)
     return st.session_state.job
 
@@ -90,6 +100,11 @@ def job(mnist: MnistData) -> TrainingJob:
 @st.cache_resource(scope="session", on_release=TrainingJob.page_closed, show_spinner=False)
 def _stopped_with_the_session(_job: TrainingJob) -> TrainingJob:
     return _job
+
+
+def presenting() -> bool:
+    """Whether this session is in presentation mode (the sidebar's switch, or ?present=1)."""
+    return bool(st.session_state.get("present", False))
 
 
 @st.cache_resource(show_spinner=False)

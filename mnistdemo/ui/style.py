@@ -1,4 +1,4 @@
-"""The page's own CSS, beside Streamlit's theme in .streamlit/config.toml."""
+"""The page's own CSS, beside Streamlit's theme in .streamlit/config.toml, and presentation mode's."""
 
 from __future__ import annotations
 
@@ -11,9 +11,29 @@ STILL_PROGRESS_BARS_CSS = (
     "<style>[data-testid='stProgress'] * { transition: none !important; animation: none !important; }</style>"
 )
 
+# Presentation mode, for a projector (README, "Preparing a talk"). The light theme stays: a projector's
+# black is grey, so dark text on white keeps the most contrast in a lit room. The main area's text
+# grows (the sidebar's stays, or its buttons would not fit), grey text turns black, and the empty band
+# above the tabs goes to the content; the transparent header over it must not swallow clicks there.
+PRESENTATION_CSS = """<style>
+[data-testid='stMainBlockContainer'] { padding: 1.5rem 1.5rem 1rem 1.5rem; max-width: none; }
+[data-testid='stHeader'] { pointer-events: none; }
+[data-testid='stHeader'] * { pointer-events: auto; }
+[data-testid='stMain'] [data-testid='stMarkdownContainer']:not([data-testid='stMetricValue'] *) :is(p, li) {
+  font-size: 1.2rem;
+}
+[data-testid='stMain'] [data-testid='stMetricValue'] { font-size: 2.6rem; }
+[data-testid='stCaptionContainer'], [data-testid='stCaptionContainer'] *, [data-testid='stWidgetLabel'] p {
+  color: #000 !important;
+}
+button[role='tab'] p { font-size: 1.25rem; font-weight: 600; }
+</style>"""
 
-def apply() -> None:
+
+def apply(presenting: bool) -> None:
     st.html(STILL_PROGRESS_BARS_CSS)  # style only: Streamlit gives it no space on the page
+    if presenting:
+        st.html(PRESENTATION_CSS)
 
 
 ROOM_SIDE_PADDING_PX = 12  # the room page's side margins: the canvas takes the rest of a phone's width
