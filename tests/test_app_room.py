@@ -14,17 +14,15 @@ import base64
 import io
 import struct
 import zlib
-from pathlib import Path
 
 import numpy as np
 import pytest
+from apptest_helpers import APP, RUN_TIMEOUT_S, texts
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from mnistdemo.room_store import read_drawings
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-RUN_TIMEOUT_S = 120
 ROOM_KEY = "s3cret"  # AppTest has no connection to come from this machine: the presenter gives the room key
 PHONE_WIDTH = 390
 CANVAS = 366  # PHONE_WIDTH less the room page's two 12-pixel margins
@@ -87,10 +85,6 @@ def sessions(mnist_data_dir, tmp_path, monkeypatch):
     for at in opened:
         if "job" in at.session_state:
             at.session_state["job"].stop()
-
-
-def texts(elements) -> list[str]:
-    return [element.value for element in elements]
 
 
 def metric(at: AppTest, label: str):
@@ -210,6 +204,8 @@ def test_only_who_gives_the_room_key_may_present(sessions):
     stranger.run()
 
     assert presenter.button(key="share_with_room")
+    presenter.run()  # the address now follows the setup, without the key: the session keeps it
+    assert "room_key" not in presenter.query_params and presenter.button(key="share_with_room")
     assert "run from the presenter's computer" in texts(stranger.info)[0]
     assert not [button for button in stranger.button if button.key == "share_with_room"]
     assert not stranger.get("plotly_chart") and not stranger.metric

@@ -124,8 +124,13 @@ def visitor() -> str:
 
 
 def is_presenter() -> bool:
-    """Whether this browser may share a model with the room and see everyone's drawings."""
-    return may_present(st.context.ip_address, st.query_params.get("room_key"))
+    """Whether this browser may share a model with the room and see everyone's drawings.
+
+    A room key in the address is kept for the session: the address then follows the setup without it,
+    so that a link copied from it to share a setup does not carry the key."""
+    if "room_key" in st.query_params:
+        st.session_state.room_key = st.query_params["room_key"]
+    return may_present(st.context.ip_address, st.session_state.get("room_key"))
 
 
 @st.cache_resource(max_entries=8, show_spinner="Scoring the room's model on the 10,000 test digits…")
