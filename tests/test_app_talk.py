@@ -171,7 +171,7 @@ def test_bad_files_and_names_change_nothing(open_app, models_dir, tmp_path, mnis
     bad = {
         "corrupt.pt": (b"\x80\x02 not a checkpoint", "is not a readable checkpoint"),
         "code.pt": (pickle.dumps(RunsCode(marker), protocol=2), "is not a readable checkpoint"),
-        "mislabelled.pt": (buffer.getvalue(), "holds weights that do not fit its cnn model"),
+        "mislabelled.pt": (buffer.getvalue(), "holds another network than the cnn model it names"),
         "huge.pt": (too_large, "checkpoints above 5.0 MB are refused"),
     }
     for name, (content, message) in bad.items():

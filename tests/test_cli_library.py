@@ -13,7 +13,7 @@ from mnistdemo.library import default_name
 
 pytestmark = pytest.mark.usefixtures("single_thread")
 
-QUICK = ["--epochs", "1", "--batch-size", "64", "--model", "zoo"]
+QUICK = ["--epochs", "1", "--batch-size", "64", "--lr", "0.01", "--model", "zoo"]  # learns the synthetic digits
 
 
 @pytest.fixture

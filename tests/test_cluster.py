@@ -163,7 +163,8 @@ at.button(key="train").click().run()
 at.session_state["job"].stop()
 assert not at.exception, at.exception
 from mnistdemo import cli
-assert cli.main(["train", "--epochs", "1", "--data-dir", {str(synthetic_data_dir)!r}, "--json"]) == 0
+learns = ["--model", "zoo", "--epochs", "2", "--batch-size", "64", "--lr", "0.01"]  # on the synthetic digits
+assert cli.main(["train", *learns, "--data-dir", {str(synthetic_data_dir)!r}, "--json"]) == 0
 print("RAY:", sorted(name for name in sys.modules if name.split(".")[0] == "ray"))
 """
     env = {**os.environ, "MNISTDEMO_DATA_DIR": str(synthetic_data_dir)}

@@ -219,7 +219,7 @@ BAD_FILES = {
     "code in a torch file": (lambda t, m: torch_file({"format": FORMAT, "x": RunsCode(m)}), "is not a readable"),
     "not a checkpoint": (lambda t, m: torch_file({"weights": torch.zeros(3)}), "is not a mnistdemo checkpoint"),
     "another preset's weights": (lambda t, m: checkpoint_file("cnn", build_model("seed").state_dict()), "cnn model"),
-    "other shapes": (lambda t, m: checkpoint_file("zoo", misshapen("zoo")), "do not fit its zoo model"),
+    "other shapes": (lambda t, m: checkpoint_file("zoo", misshapen("zoo")), "another network than the zoo model"),
     "unknown preset": (lambda t, m: checkpoint_file("resnet", build_model("seed").state_dict()), "model 'resnet'"),
     "too large": (lambda t, m: oversized(t), "checkpoints above 1.0 MB are refused"),
 }

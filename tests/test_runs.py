@@ -15,7 +15,7 @@ import pytest
 
 from mnistdemo import charts, comparison
 from mnistdemo.config import TrainConfig
-from mnistdemo.jobs import TrainingJob
+from mnistdemo.jobs import LocalRunner, TrainingJob
 from mnistdemo.runs import (
     CSV_COLUMNS,
     RunRecord,
@@ -76,7 +76,7 @@ def test_every_run_that_ends_joins_the_list_across_resets(synthetic_data, single
 
 
 def test_a_run_stopped_before_its_first_batch_is_not_kept(synthetic_data):
-    job = TrainingJob(synthetic_data, CONFIG, slots=threading.Semaphore(0))  # no free slot: the run waits
+    job = TrainingJob(synthetic_data, CONFIG, runner=LocalRunner(threading.Semaphore(0)))  # no free slot: it waits
     job.start(CONFIG)
     job.stop()
     assert job.snapshot().message == "stopped before it started" and job.runs() == ()
