@@ -11,6 +11,8 @@ Each preset trains with its usual settings, then:
    as JSON (the matrix is recomputed only once an epoch).
 4. Replay memory per session: the weights kept after every epoch.
 5. Steadiness on the whole test set: accuracy as every test digit is moved or turned.
+6. How large the attributions are: what the top guess's map adds up to (log-probability against
+   a blank image), over the first 200 test digits.
 
 Run from the repository root:  .venv/bin/python -m bench.bench_inside [--repeats 20]
 """
@@ -95,7 +97,7 @@ def main() -> None:
     drawings = [canvas_to_mnist(canvas) for canvas in iter_drawings(test_images[pick], MOUSE, seed=1)]
     drawings = [drawing for drawing in drawings if drawing is not None]
 
-    speed, memory, steadiness = [], [], []
+    speed, memory, steadiness, totals = [], [], [], []
     for name in args.models:
         config = TrainConfig.for_model(name)
         trainer = Trainer(data, config, torch.device("cpu"))
@@ -147,6 +149,10 @@ def main() -> None:
             turned = explain.rotated(images, np.full(len(images), degrees)).numpy()
             row.append(100 * float((predicted_labels(predict_proba(model, turned)) == test_labels).mean()))
         steadiness.append((name, row))
+        first = test_images[:200]
+        guesses = predicted_labels(predict_proba(model, first))
+        sums = [explain.attributions(model, image, [guess]).sum() for image, guess in zip(first, guesses, strict=True)]
+        totals.append((name, np.percentile(sums, [5, 50, 95])))
 
     print(f"\nmedians of {args.repeats} runs; 'after a stroke': {len(drawings)} mouse drawings of test digits\n")
     print("| preset | confusion matrix (s) | attributions + steadiness (s) | whole why section (s) | Inside poll (s) |")
@@ -163,6 +169,11 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for name, row in steadiness:
         print(f"| {name} | " + " | ".join(f"{value:.2f}" for value in row) + " |")
+    print("\nwhat the top guess's attribution map adds up to (nats), first 200 test digits:\n")
+    print("| preset | 5th percentile | median | 95th percentile |")
+    print("|---|---:|---:|---:|")
+    for name, (low, middle, high) in totals:
+        print(f"| {name} | {low:.2f} | {middle:.2f} | {high:.2f} |")
 
 
 if __name__ == "__main__":

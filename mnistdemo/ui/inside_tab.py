@@ -77,7 +77,7 @@ def _first_layer(weights: replay.Weights, mnist: MnistData) -> None:
         return
     st.markdown(f"**The {len(layer.weights)} first-layer filters**, {_when(weights.epoch)}")
     show_picture(map_grid(layer.weights, signed=True, columns=FILTER_COLUMNS, label="filter"))
-    st.caption("Each 5 × 5 filter slides over the digit: blue weights respond to ink, red to its absence.")
+    st.caption("Each 5 × 5 filter slides over the digit: ink on blue weights raises its response, on red lowers it.")
     digit = st.session_state.get("test_digit", DEFAULT_DIGIT) - 1
     maps = inside.first_layer_response(weights.model, mnist.test_images[digit].numpy())
     st.markdown(f"**Their feature maps for test digit #{digit + 1}** (choose it in the Test digits tab)")
