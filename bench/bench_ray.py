@@ -79,11 +79,13 @@ def sessions_at_once(browser, url: str, on_ray: bool) -> tuple[float, list[str]]
         page.goto(url)
         if on_ray:
             page.get_by_text("Training runs on the Ray cluster").wait_for()
-        expect(page.get_by_test_id("stSidebar").get_by_role("button", name="Train", exact=True)).to_be_enabled()
+        # the page reruns once the cluster is connected (and then is briefly blank): wait past that
+        train = page.get_by_test_id("stSidebar").get_by_role("button", name="Train", exact=True)
+        expect(train).to_be_enabled(timeout=120_000)
         pages.append(page)
     started = time.perf_counter()
     for page in pages:
-        page.get_by_test_id("stSidebar").get_by_role("button", name="Train", exact=True).click()
+        page.get_by_test_id("stSidebar").get_by_role("button", name="Train", exact=True).click(timeout=120_000)
     notices = []
     for page in pages:
         finished = page.get_by_text("Training finished")
@@ -108,6 +110,19 @@ def sweep(data_dir: Path, epochs: int, ray_address: str | None) -> tuple[float, 
     return took, done.stdout
 
 
+class Report(list):
+    """Lines printed as they come: a later part that fails loses nothing measured before it."""
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        print(line, flush=True)
+
+    def __iadd__(self, lines):
+        for line in lines:
+            self.append(line)
+        return self
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
@@ -120,7 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     use_one_cpu_thread(torch.device("cpu"))
     favour_training_threads()
     data = load_mnist(data_dir)
-    lines = []
+    lines = Report()
 
     started = time.perf_counter()
     with local_cluster() as cluster:
@@ -194,7 +209,6 @@ def main(argv: list[str] | None = None) -> int:
                 "on Ray:",
                 ray_table,
             ]
-    print("\n".join(lines))
     return 0
 
 
