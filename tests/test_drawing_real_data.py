@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from harness.drawings import CANVAS, iter_drawings, naive_resize
+from harness.drawings import GENERATORS, PLAIN, draw_set, naive_resize
 from mnistdemo import canvas_to_mnist, predict_proba
 from mnistdemo.config import TrainConfig
 from mnistdemo.training import Trainer
@@ -42,7 +42,7 @@ def accuracy(model, images: np.ndarray, labels: np.ndarray) -> float:
 def test_seed_model_reads_canvas_drawings_about_as_well_as_mnist_digits(mnist_data, seed_model):
     pick = np.random.default_rng(0).choice(len(mnist_data.test_images), DRAWINGS, replace=False)
     digits, labels = mnist_data.test_images[pick].numpy(), mnist_data.test_labels[pick].numpy()
-    canvases = list(iter_drawings(digits, CANVAS, seed=0))
+    canvases = [drawing.canvas for drawing in draw_set(digits, GENERATORS["skeleton"], PLAIN, seed=0)]
     prepared = [canvas_to_mnist(canvas) for canvas in canvases]
     assert all(image is not None for image in prepared), "every drawing of a digit is taken as a digit"
 
