@@ -17,7 +17,7 @@ from typing import NamedTuple
 import numpy as np
 
 from .hand import Hand, elastic_warp, move
-from .pen import ink, pen_graph, pen_line, place
+from .pen import CANVAS_SIZE, ink, pen_graph, pen_line, place
 from .pointer import WIDTH_CHANGE, finger_widths, overshoot_corners, pointer_events, quadratic_midpoints
 from .skeleton import skeleton_graph, trace_strokes
 
@@ -32,9 +32,7 @@ HUGE_INK = (250, 280)
 HAIRLINE = (1, 2.5)
 FAT_SHARE = (0.15, 0.25)  # pen width as a share of the digit's longest side
 SPEED = (2, 8)  # the hand's fastest, in the digit's longest side per second
-# Where a digit's ink is wider than this (28×28 pixels, about twice MNIST's usual stroke) it is a
-# filled loop or a blot, and the drawing fills it too: its skeleton alone would turn a filled 8 into a 9.
-FILLED_WIDTH = 5.0
+FILLED = 0.5  # 28×28 pixels: ink wider than the digit's usual stroke by more than this is filled in (strokes)
 
 
 class Drawing(NamedTuple):
@@ -56,14 +54,18 @@ def extreme_size_and_pen(rng: np.random.Generator) -> tuple[float, float]:
     return extent - pen, pen
 
 
-def _filled(widths: np.ndarray, pen: float, scale: float) -> np.ndarray:
-    """The pen's width at each skeleton point: the digit's own width where that part is filled."""
-    return np.where(widths > FILLED_WIDTH, np.maximum(pen, widths * scale), pen)
+def _pens(widths: np.ndarray, pen: float, scale: float) -> np.ndarray:
+    """The pen's width at each skeleton point: where the digit's ink is wider than its usual stroke (a
+    filled loop, a blot), wider by as much, so that filled parts stay filled: a skeleton alone would
+    turn a filled 8 into a 9. `scale`: canvas pixels per 28×28 pixel."""
+    return pen + np.maximum(0.0, widths - np.median(widths)) * scale
 
 
-def _scale(moved: np.ndarray, size: float) -> float:
-    """Canvas pixels per 28×28 pixel when the drawing's longest side is `size` (as `place` scales it)."""
-    return size / np.ptp(moved, axis=0).max()
+def _fitting_size(size: float, pen: float, widths: np.ndarray, moved: np.ndarray) -> float:
+    """`size`, or less if the drawing's ink, filled parts included, would not fit on the canvas."""
+    extent = np.ptp(moved, axis=0).max()
+    excess = np.maximum(0.0, widths - np.median(widths)).max()
+    return min(size, (CANVAS_SIZE - 2 - pen) / (1 + excess / extent))
 
 
 def skeleton_drawing(
@@ -75,20 +77,23 @@ def skeleton_drawing(
     points, edges, widths = skeleton_graph(digit)
     moved = move(points, hand, rng)
     size, pen = size_and_pen(rng)
-    (placed,) = place([moved], size, pen, hand.jitter, rng)
-    pens = _filled(widths, pen, _scale(moved, size))
+    size = _fitting_size(size, pen, widths, moved)
+    pens = _pens(widths, pen, size / np.ptp(moved, axis=0).max())
+    (placed,) = place([moved], size, pens.max(), hand.jitter, rng)
     return Drawing(ink(lambda draw: pen_graph(draw, placed, edges, pens)), digit)
 
 
 def stroke_drawing(digit: np.ndarray, hand: Hand, rng: np.random.Generator) -> Drawing:
     strokes = [overshoot_corners(stroke, rng) for stroke in trace_strokes(digit)]
     points, _, widths = skeleton_graph(digit)
-    filled = widths > FILLED_WIDTH  # scribbled full after the strokes
+    filled = widths > np.median(widths) + FILLED  # scribbled full after the strokes
     parts = [*strokes, points[filled]]
     moved = move(np.concatenate(parts), hand, rng)
     size, pen = usual_size_and_pen(rng)
-    scale = _scale(moved, size)
-    *placed, fill_points = place(np.split(moved, np.cumsum([len(part) for part in parts])[:-1]), size, pen, 0.0, rng)
+    size = _fitting_size(size, pen, widths, moved)
+    fill_widths = _pens(widths, pen, size / np.ptp(moved, axis=0).max())[filled]
+    margin = np.max(fill_widths, initial=pen)
+    *placed, fill_points = place(np.split(moved, np.cumsum([len(part) for part in parts])[:-1]), size, margin, 0.0, rng)
     peak_speed = size * rng.uniform(*SPEED)
     width_change = rng.uniform(0, WIDTH_CHANGE)  # 0: a mouse's constant line
     lines = []
@@ -97,8 +102,6 @@ def stroke_drawing(digit: np.ndarray, hand: Hand, rng: np.random.Generator) -> D
         if hand.jitter:
             events = events + rng.normal(scale=hand.jitter, size=events.shape)
         lines.append(quadratic_midpoints(events, finger_widths(speed, pen, peak_speed, width_change)))
-
-    fill_widths = widths[filled] * scale
 
     def paint(draw) -> None:
         for line, line_widths in lines:

@@ -19,8 +19,9 @@ SMOOTHING = 5  # points averaged along a traced stroke: the skeleton's pixel sta
 
 
 def skeleton_graph(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A digit's skeleton: points (K, 2), edges (E, 2) joining 8-neighbouring skeleton pixels, and
-    the digit's ink width at each point (K,), in 28×28 pixels."""
+    """A digit's skeleton: points (K, 2), edges (E, 2) joining neighbouring skeleton pixels, and the
+    digit's ink width at each point (K,), in 28×28 pixels. The skeleton's own artefacts are gone:
+    diagonal shortcuts beside straight steps, and spurs (short branches a thick stroke's corner leaves)."""
     size = 28 * SKELETON_SCALE
     big = Image.fromarray(np.asarray(image, dtype=np.float32)).resize((size, size), Image.Resampling.BILINEAR)
     ink = np.asarray(big) >= SKELETON_LEVEL
@@ -35,7 +36,20 @@ def skeleton_graph(image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarra
         edges.append(np.stack([np.flatnonzero(found), neighbour[found]], axis=1))
     points = (np.stack([cols, rows], axis=1) + 0.5) / SKELETON_SCALE
     widths = 2 * distance_transform_edt(ink)[rows, cols] / SKELETON_SCALE  # the skeleton runs mid-stroke
-    return points, np.concatenate(edges), widths
+    neighbours = _neighbours(len(points), _without_shortcuts(points, np.concatenate(edges)))
+    _cut_spurs(points, neighbours)
+    kept = [index for index, near in enumerate(neighbours) if near] or list(range(len(points)))
+    new_index = {old: new for new, old in enumerate(kept)}
+    edges = [(new_index[start], new_index[end]) for start in kept for end in neighbours[start] if start < end]
+    return points[kept], np.array(edges, dtype=int).reshape(-1, 2), widths[kept]
+
+
+def _neighbours(count: int, edges: np.ndarray) -> list[set[int]]:
+    neighbours: list[set[int]] = [set() for _ in range(count)]
+    for start, end in edges:
+        neighbours[start].add(end)
+        neighbours[end].add(start)
+    return neighbours
 
 
 def _without_shortcuts(points: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -75,13 +89,7 @@ def trace_strokes(image: np.ndarray) -> list[np.ndarray]:
     (topmost first) or, for a closed loop, from its top; at a fork the pen goes on the straightest way.
     """
     points, edges, _ = skeleton_graph(image)
-    edges = _without_shortcuts(points, edges)
-    neighbours: list[set[int]] = [set() for _ in points]
-    for start, end in edges:
-        neighbours[start].add(end)
-        neighbours[end].add(start)
-    _cut_spurs(points, neighbours)
-    edges = np.array([(start, end) for start, near in enumerate(neighbours) for end in near if start < end])
+    neighbours = _neighbours(len(points), edges)
     unused = {frozenset(edge) for edge in edges.tolist()}
     degree = np.array([len(n) for n in neighbours])
     # loose ends first, then forks, then whatever is left (loops), each time the topmost, then leftmost
