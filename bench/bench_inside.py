@@ -30,7 +30,7 @@ import plotly.io
 import torch
 from PIL import Image
 
-from harness.drawings import MOUSE, iter_drawings
+from harness.drawings import GENERATORS, MOUSE, draw_set
 from mnistdemo import explain, inside, inside_charts
 from mnistdemo.config import TrainConfig
 from mnistdemo.data import load_mnist
@@ -94,7 +94,7 @@ def main() -> None:
     data = load_mnist(args.data_dir)
     test_images, test_labels = data.test_images.numpy(), data.test_labels.numpy()
     pick = np.random.default_rng(1).choice(len(test_images), args.drawings, replace=False)
-    drawings = [canvas_to_mnist(canvas) for canvas in iter_drawings(test_images[pick], MOUSE, seed=1)]
+    drawings = [canvas_to_mnist(d.canvas) for d in draw_set(test_images[pick], GENERATORS["skeleton"], MOUSE, seed=1)]
     drawings = [drawing for drawing in drawings if drawing is not None]
 
     speed, memory, steadiness, totals = [], [], [], []

@@ -39,7 +39,7 @@ from PIL import Image
 
 from harness.browser import REPO, streamlit_server
 from harness.cpu import cpu_by_process, process_tree, tree_cpu_seconds
-from harness.drawings import CANVAS, draw_digit
+from harness.drawings import GENERATORS, PLAIN
 from harness.streamlit_client import ProtocolError, Session, http_get
 from mnistdemo.config import TrainConfig
 from mnistdemo.data import load_mnist, resolve_data_dir
@@ -77,7 +77,7 @@ def canvas_drawings(count: int, seed: int) -> list[tuple[int, str]]:
     chosen = rng.choice(len(mnist.test_labels), count, replace=False)
     drawings = []
     for index in chosen:
-        pixels = draw_digit(mnist.test_images[index].numpy(), CANVAS, rng)
+        pixels = GENERATORS["skeleton"].draw(mnist.test_images[index].numpy(), PLAIN, rng).canvas
         image = Image.fromarray(pixels).resize((CANVAS_SIZE, CANVAS_SIZE), Image.Resampling.BILINEAR)
         png = io.BytesIO()
         image.save(png, format="PNG")

@@ -2,12 +2,14 @@
 
 Batched on whatever device the images live on (no per-sample PIL): a random stroke-thickness change
 (a blend towards a 3x3 dilation or erosion), then a random affine warp (rotation, shear, stretch,
-translation) plus a smooth random wobble, applied with one `affine_grid`/`grid_sample` per batch.
+translation) plus a smooth random wobble and, if asked, an elastic distortion (Simard et al. 2003),
+applied with one `affine_grid`/`grid_sample` per batch. How far each goes is an `Augmentation`.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -23,6 +25,23 @@ MAX_SHIFT_PX = 1.0
 THICKNESS_RANGE = (-0.3, 0.5)  # negative thins (towards erosion), positive thickens
 MAX_WOBBLE_PX = 1.5
 WOBBLE_GRID = 4  # random shifts on a 4×4 grid: about one waver per stroke
+
+
+@dataclass(frozen=True)
+class Augmentation:
+    """How far training digits are pushed: each digit draws its own within these bounds."""
+
+    rotation_deg: float = MAX_ROTATION_DEG
+    shear_deg: float = MAX_SHEAR_DEG
+    scale: tuple[float, float] = SCALE_RANGE
+    shift_px: float = MAX_SHIFT_PX
+    thickness: tuple[float, float] = THICKNESS_RANGE
+    wobble_px: float = MAX_WOBBLE_PX
+    elastic_alpha: float = 0.0  # Simard et al.'s α, pixels: how far the elastic field moves ink; 0 for none
+    elastic_sigma: float = 4.0  # their σ, pixels: how smooth that field is
+
+
+DRAWN = Augmentation()
 
 
 def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
@@ -47,12 +66,14 @@ def change_thickness(images: torch.Tensor, amount: torch.Tensor) -> torch.Tensor
     return (x + amount.abs() * (target - x)).squeeze(1)
 
 
-def random_affine(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def random_affine(
+    images: torch.Tensor, generator: torch.Generator | None = None, augmentation: Augmentation = DRAWN
+) -> torch.Tensor:
     n = len(images)
-    rotation = torch.deg2rad(_uniform(n, -MAX_ROTATION_DEG, MAX_ROTATION_DEG, images, generator))
-    shear = math.tan(math.radians(MAX_SHEAR_DEG)) * _uniform(n, -1, 1, images, generator)
-    scale_x, scale_y = (1 / _uniform(n, *SCALE_RANGE, images, generator) for _ in range(2))
-    shift = MAX_SHIFT_PX * 2 / 28  # affine_grid works in [-1, 1] coordinates
+    rotation = torch.deg2rad(_uniform(n, -augmentation.rotation_deg, augmentation.rotation_deg, images, generator))
+    shear = math.tan(math.radians(augmentation.shear_deg)) * _uniform(n, -1, 1, images, generator)
+    scale_x, scale_y = (1 / _uniform(n, *augmentation.scale, images, generator) for _ in range(2))
+    shift = augmentation.shift_px * 2 / 28  # affine_grid works in [-1, 1] coordinates
     cos, sin = torch.cos(rotation), torch.sin(rotation)
     # theta maps output coordinates to input ones: rotation @ shear @ stretch, plus a shift
     theta = torch.stack(
@@ -66,19 +87,40 @@ def random_affine(images: torch.Tensor, generator: torch.Generator | None = None
         ],
         1,
     )
-    grid = F.affine_grid(theta, (n, 1, 28, 28), align_corners=False) + wobble(n, images, generator)
+    grid = F.affine_grid(theta, (n, 1, 28, 28), align_corners=False)
+    grid = grid + wobble(n, images, generator, augmentation.wobble_px)
+    if augmentation.elastic_alpha:
+        grid = grid + elastic(n, images, generator, augmentation.elastic_alpha, augmentation.elastic_sigma)
     return F.grid_sample(images.unsqueeze(1), grid, align_corners=False).squeeze(1)
 
 
-def wobble(n: int, like: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def wobble(
+    n: int, like: torch.Tensor, generator: torch.Generator | None = None, largest_px: float = MAX_WOBBLE_PX
+) -> torch.Tensor:
     """A smooth random displacement field (n, 28, 28, 2) in affine_grid's [-1, 1] units: random shifts
     on a coarse grid, interpolated, like a hand that wavers along a stroke."""
     size = WOBBLE_GRID * WOBBLE_GRID * 2 * n
-    coarse = _uniform(size, -1, 1, like, generator).view(n, 2, WOBBLE_GRID, WOBBLE_GRID) * (MAX_WOBBLE_PX * 2 / 28)
+    coarse = _uniform(size, -1, 1, like, generator).view(n, 2, WOBBLE_GRID, WOBBLE_GRID) * (largest_px * 2 / 28)
     return F.interpolate(coarse, size=(28, 28), mode="bilinear", align_corners=True).permute(0, 2, 3, 1)
 
 
-def augment_batch(images: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
+def elastic(n: int, like: torch.Tensor, generator: torch.Generator | None, alpha: float, sigma: float) -> torch.Tensor:
+    """Simard et al.'s elastic distortion as a displacement field (n, 28, 28, 2) in affine_grid's units:
+    uniform noise in -1..1 per pixel, smoothed by a Gaussian of `sigma` pixels, times `alpha` pixels."""
+    radius = math.ceil(3 * sigma)
+    offsets = torch.arange(-radius, radius + 1, device=like.device, dtype=like.dtype)
+    kernel = torch.exp(-(offsets**2) / (2 * sigma**2))
+    kernel = kernel / kernel.sum()
+    noise = _uniform(n * 2 * 28 * 28, -1, 1, like, generator).view(n * 2, 1, 28, 28)
+    # a Gaussian is separable: one pass along rows, one along columns, zeros beyond the edge as in the paper
+    smooth = F.conv2d(noise, kernel.view(1, 1, 1, -1), padding=(0, radius))
+    smooth = F.conv2d(smooth, kernel.view(1, 1, -1, 1), padding=(radius, 0))
+    return (smooth.view(n, 2, 28, 28) * (alpha * 2 / 28)).permute(0, 2, 3, 1)
+
+
+def augment_batch(
+    images: torch.Tensor, generator: torch.Generator | None = None, augmentation: Augmentation = DRAWN
+) -> torch.Tensor:
     """A randomly thickened or thinned and warped copy of a batch (N, 28, 28) in 0..1."""
-    thicker = change_thickness(images, _uniform(len(images), *THICKNESS_RANGE, images, generator))
-    return random_affine(thicker, generator).clamp_(0, 1)
+    thicker = change_thickness(images, _uniform(len(images), *augmentation.thickness, images, generator))
+    return random_affine(thicker, generator, augmentation).clamp_(0, 1)

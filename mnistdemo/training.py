@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from .augment import augment_batch
 from .config import TrainConfig
 from .data import MnistData
-from .models import build_model
+from .models import build_model, preset
 
 EVAL_CHUNK = 256  # cache-sized chunks: a CNN evaluates them much faster than 10,000 digits at once
 DATA = frozenset({"device", "train_images", "train_labels", "test_images", "test_labels"})  # a Trainer's, not its run's
@@ -93,9 +93,27 @@ def use_one_cpu_thread(device: torch.device) -> None:
         torch.set_num_threads(1)
 
 
-def crossentropy(log_probs: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-    """Flux.crossentropy on probabilities: the mean of -log p[label]."""
-    return F.nll_loss(log_probs, labels)
+def crossentropy(log_probs: torch.Tensor, labels: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Flux.crossentropy on probabilities: the mean of -log p[label]. With label smoothing, against
+    targets that give `label_smoothing` of their weight evenly to all ten digits (as torch's cross_entropy)."""
+    loss = F.nll_loss(log_probs, labels)
+    if label_smoothing:
+        loss = (1 - label_smoothing) * loss - label_smoothing * log_probs.mean(dim=1).mean()
+    return loss
+
+
+def one_cycle_lr(peak: float, progress: float) -> float:
+    """The learning rate `progress` (0..1) through a run under the one-cycle policy with the defaults
+    of torch's OneCycleLR: from peak/25 up to the peak over the first 30%, then down to peak/25e4,
+    each along half a cosine. A function of the position alone, so a stopped run resumes exactly."""
+    warm_up = 0.3
+    if progress < warm_up:
+        return _half_cosine(peak / 25, peak, progress / warm_up)
+    return _half_cosine(peak, peak / 25e4, (progress - warm_up) / (1 - warm_up))
+
+
+def _half_cosine(start: float, end: float, fraction: float) -> float:
+    return end + (start - end) * (1 + math.cos(math.pi * fraction)) / 2
 
 
 def on_cpu(value: Any) -> Any:
@@ -299,6 +317,7 @@ class Trainer:
             self._position = 0
         batch_size = self.config.batch_size
         batches = -(-samples // batch_size)
+        spec = preset(self.config.model)
         self.model.train()
         try:
             while self._position < samples:
@@ -307,8 +326,10 @@ class Trainer:
                 index = self._order[self._position : self._position + batch_size]
                 images = self.train_images[index]
                 if self.config.augment:
-                    images = augment_batch(images, self.generator)
-                loss = crossentropy(self.model(images), self.train_labels[index])
+                    images = augment_batch(images, self.generator, spec.augmentation)
+                if spec.one_cycle:
+                    self._follow_one_cycle(samples)
+                loss = crossentropy(self.model(images), self.train_labels[index], spec.label_smoothing)
                 batch = -(-(self._position + len(index)) // batch_size)
                 loss_value = loss.item()
                 if not math.isfinite(loss_value):
@@ -326,6 +347,13 @@ class Trainer:
             return True
         finally:
             self.elapsed_s += time.perf_counter() - started
+
+    def _follow_one_cycle(self, samples: int) -> None:
+        """Set this batch's learning rate: each run of `epochs` epochs is one cycle."""
+        epochs = self.config.epochs
+        progress = ((self.epochs_done % epochs) * samples + self._position) / (epochs * samples)
+        for group in self.optimizer.param_groups:
+            group["lr"] = one_cycle_lr(self.config.lr, progress)
 
     def _finish_epoch(self) -> EpochResult:
         started = time.perf_counter()

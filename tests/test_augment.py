@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -45,3 +48,25 @@ def test_augment_batch_keeps_shape_and_range_and_follows_the_generator(synthetic
     assert first.min() >= 0 and first.max() <= 1
     assert torch.equal(first, again) and not torch.equal(first, other)
     assert not torch.equal(first, images)
+
+
+def test_elastic_field_is_smooth_and_as_strong_as_alpha_says():
+    generator = torch.Generator().manual_seed(0)
+    field = augment.elastic(256, torch.zeros(1), generator, alpha=34.0, sigma=4.0) * 28 / 2  # in pixels
+    assert field.shape == (256, 28, 28, 2)
+    # uniform noise (sd 1/√3) under a 2-D Gaussian of σ 4 keeps an sd of 1/(√3 · 2σ√π) ≈ 0.041 of α
+    centre = field[:, 8:20, 8:20]  # away from the zeros beyond the edge
+    assert centre.std().item() == pytest.approx(34.0 / (math.sqrt(3) * 8 * math.sqrt(math.pi)), rel=0.15)
+    step = (field[:, 1:] - field[:, :-1]).abs().mean()
+    assert step < 0.25 * field.abs().mean()  # neighbours move together: a smooth warp, not noise
+
+
+def test_no_elastic_distortion_unless_asked(synthetic_data):
+    images = synthetic_data.train_images[:16]
+    plain = augment_batch(images, torch.Generator().manual_seed(0))
+    elastic = augment_batch(
+        images, torch.Generator().manual_seed(0), dataclasses.replace(augment.DRAWN, elastic_alpha=34.0)
+    )
+    assert torch.equal(plain, augment_batch(images, torch.Generator().manual_seed(0), augment.DRAWN))
+    assert not torch.equal(plain, elastic)
+    assert (elastic.sum(dim=(1, 2)) > 0.3 * images.sum(dim=(1, 2))).all()

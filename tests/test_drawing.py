@@ -7,7 +7,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 import mnistdemo
-from mnistdemo.drawing import CanvasStatus, canvas_to_mnist, inspect_canvas, stroke_width
+from mnistdemo.drawing import CanvasStatus, canvas_to_mnist, inspect_canvas, pen_width
 
 # MNIST's digits: the longest side of the ink is 20 pixels, the centre of mass at 14.0 (pixel indices)
 BOX_SIZE = 20
@@ -184,7 +184,23 @@ def test_a_background_that_does_not_fit_is_refused():
         canvas_to_mnist(blank(), background=(0, 0, 0, 0, 0))
 
 
-def test_stroke_width_of_a_long_bar_is_its_width():
-    bar = np.zeros((40, 220), bool)
-    bar[10:20, 10:210] = True
-    assert stroke_width(bar) == pytest.approx(10 * 4 / np.pi * 200 / 210, rel=0.01)  # straight edges: 4/π too generous
+@pytest.mark.parametrize("width", [3, 8, 15])
+def test_pen_width_of_a_bar_is_its_width(width):
+    bar = np.zeros((60, 240), bool)
+    bar[10 : 10 + width, 10:230] = True
+    assert pen_width(bar) == pytest.approx(width, abs=1)
+
+
+def test_pen_width_is_not_fooled_by_a_filled_loop():
+    pen = 9
+    with_blob = np.asarray(Image.fromarray(draw(FIVE, 20, 20, 200, pen=pen)).convert("L")) > 127
+    with_blob[180:230, 20:90] = True  # a filled loop, seven pens wide
+    assert pen_width(with_blob) == pytest.approx(pen, abs=1.5)
+
+
+def test_a_stroke_thinner_than_the_rest_survives_thinning():
+    fat_and_thin = draw(SEVEN, 40, 40, 200, pen=40)
+    pencil = ImageDraw.Draw(image := Image.fromarray(fat_and_thin))
+    pencil.line([(60, 160), (120, 160)], fill="white", width=6)  # a thin crossbar, off the fat strokes
+    digit = canvas_to_mnist(np.asarray(image))
+    assert digit[:, :8].sum() > 1.0  # the crossbar's left end is still there in the 28×28 digit

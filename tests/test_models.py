@@ -10,6 +10,7 @@ PARAMETERS = {
     "zoo": 784 * 32 + 32 + 32 * 10 + 10,
     "cnn": (16 * 25 + 16) + (32 * 16 * 25 + 32) + (32 * 4 * 4 * 64 + 64) + (64 * 10 + 10),
 }
+PARAMETERS["draw"] = PARAMETERS["cnn"]
 
 
 @pytest.mark.parametrize("name", PRESETS)
@@ -49,7 +50,7 @@ def test_flux_presets_start_like_flux_dense(name):
 
 
 def test_unknown_model_name_is_refused():
-    with pytest.raises(ValueError, match="unknown model 'mlp'; choose one of seed, zoo, cnn"):
+    with pytest.raises(ValueError, match="unknown model 'mlp'; choose one of seed, zoo, cnn, draw"):
         build_model("mlp")
     with pytest.raises(ValueError, match="unknown model"):
         preset(None)

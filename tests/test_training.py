@@ -6,10 +6,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from mnistdemo import training
 from mnistdemo.config import TrainConfig
-from mnistdemo.models import build_model
+from mnistdemo.models import PRESETS, build_model
 from mnistdemo.training import (
     BatchReport,
     Diverged,
@@ -19,6 +20,7 @@ from mnistdemo.training import (
     TrainingOutOfMemory,
     crossentropy,
     evaluate,
+    one_cycle_lr,
 )
 
 pytestmark = pytest.mark.usefixtures("single_thread")
@@ -330,3 +332,41 @@ def test_the_evaluation_estimate_is_measured_once_an_epoch_has_ended(synthetic_d
     assert trainer.estimated_evaluation_s() > 0 and trainer.evaluation_s is None
     trainer.run(1)
     assert trainer.estimated_evaluation_s() == trainer.evaluation_s > 0
+
+
+def test_label_smoothing_is_torchs_on_the_probabilities():
+    log_probs = (5 * torch.randn(16, 10, generator=torch.Generator().manual_seed(0))).log_softmax(dim=1)
+    labels = log_probs.argmax(dim=1)  # confident and right: smoothing costs a lot
+    smoothed = crossentropy(log_probs, labels, label_smoothing=0.1)
+    assert smoothed.item() == pytest.approx(F.cross_entropy(log_probs, labels, label_smoothing=0.1).item(), rel=1e-6)
+    assert smoothed.item() > 2 * crossentropy(log_probs, labels).item()
+
+
+def test_one_cycle_learning_rate_rises_to_its_peak_then_falls_away():
+    rates = [one_cycle_lr(3e-3, step / 100) for step in range(101)]
+    assert rates[0] == pytest.approx(3e-3 / 25)
+    assert max(rates) == pytest.approx(3e-3) and rates.index(max(rates)) == 30
+    assert rates[-1] == pytest.approx(3e-3 / 25e4)
+    assert all(a < b for a, b in itertools.pairwise(rates[:31])) and all(
+        a > b for a, b in itertools.pairwise(rates[30:])
+    )
+
+
+ONE_CYCLE = [name for name, spec in PRESETS.items() if spec.one_cycle]
+
+
+@pytest.mark.parametrize("model", ONE_CYCLE)
+def test_a_one_cycle_preset_sets_every_batchs_learning_rate_and_resumes_exactly(synthetic_data, model):
+    config = TrainConfig.for_model(model, epochs=2, batch_size=32, seed=3)
+    rates = []
+    uninterrupted = Trainer(synthetic_data, config, CPU)
+    uninterrupted.run(on_batch=lambda report: rates.append(uninterrupted.optimizer.param_groups[0]["lr"]))
+    # each epoch's batches start 32 digits apart; the second epoch at 300 of the 600 digits of the run
+    progress = [(epoch * 300 + batch * 32) / 600 for epoch in range(2) for batch in range(BATCHES_PER_EPOCH)]
+    assert rates == pytest.approx([one_cycle_lr(config.lr, share) for share in progress])
+
+    trainer = Trainer(synthetic_data, config, CPU)
+    stop = threading.Event()
+    trainer.run(on_batch=stop_at(stop, epoch=1, batch=7, seen=[]), stop=stop)
+    trainer.run(2)  # finishes epoch 1, then epoch 2
+    assert_same_weights(weights(trainer), weights(uninterrupted))
