@@ -89,6 +89,7 @@ OPTIONS: list[tuple[str, dict, dict]] = [
     ("+ label smoothing 0.1", {"label_smoothing": 0.1}, {}),
     ("+ one-cycle schedule (peak lr 3e-3)", {"one_cycle": True}, {"lr": 3e-3}),
     ("+ 6 epochs", {}, {"epochs": 6}),
+    ("+ one-cycle schedule and 6 epochs", {"one_cycle": True}, {"lr": 3e-3, "epochs": 6}),
 ]
 SHIFTED = "  + test-time averaging over 5 shifts"
 
