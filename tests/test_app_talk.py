@@ -267,7 +267,7 @@ def test_bad_link_values_fall_back_with_a_visible_notice(open_app):
     at = open_app({"model": "resnet", "epochs": "500", "lr": "fast", "batch_size": "100", "tab": "nowhere"})
     (notice,) = texts(at.warning)
     for said in (
-        "model 'resnet' is not one of seed, zoo, cnn: using seed",
+        "model 'resnet' is not one of seed, zoo, cnn, draw: using seed",
         "epochs must be at most 100, got 500: using 30",
         "learning rate must be a number, got 'fast': using 3e-4",
         "batch size 100 is not offered here: using 128",

@@ -287,7 +287,7 @@ def test_a_loss_that_is_not_a_number_stops_the_run_and_saves_nothing(synthetic_d
 
 
 def test_out_of_memory_is_one_line(synthetic_data_dir, monkeypatch, capsys, single_thread, out_of_memory):
-    def runs_out(log_probs, labels):
+    def runs_out(log_probs, labels, label_smoothing=0.0):
         raise out_of_memory
 
     monkeypatch.setattr(training, "crossentropy", runs_out)  # simulated: real ones need a full device

@@ -60,7 +60,7 @@ def test_another_model_brings_its_usual_settings_and_the_base_keeps_its_own():
 
 # one bad parameter -> (what the notice says, the setting and the value used instead)
 BAD = {
-    "unknown model": ({"model": "resnet"}, "model 'resnet' is not one of seed, zoo, cnn: using seed", "model", "seed"),
+    "unknown model": ({"model": "resnet"}, "'resnet' is not one of seed, zoo, cnn, draw: using seed", "model", "seed"),
     "epochs too many": ({"epochs": "500"}, "epochs must be at most 100, got 500: using 30", "epochs", 30),
     "epochs zero": ({"epochs": "0"}, "epochs must be at least 1, got 0: using 30", "epochs", 30),
     "epochs text": ({"epochs": "ten"}, "epochs must be a whole number, got 'ten': using 30", "epochs", 30),
