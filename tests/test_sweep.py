@@ -67,9 +67,18 @@ def test_bad_sweeps_say_what_is_wrong_in_one_line(arguments, said, synthetic_dat
 
 def test_ctrl_c_stops_every_run_and_keeps_the_finished_ones(synthetic_data_dir, tmp_path):
     out = tmp_path / "runs.json"
-    command = [sys.executable, "-m", "mnistdemo", "sweep", "--model", "zoo", "--lr", "1e-2,2e-2,3e-2", "--epochs", "40"]
+    command = [sys.executable, "-m", "mnistdemo", "sweep", "--model", "zoo", "--lr", "1e-2,2e-2,3e-2", "--epochs", "10"]
     command += ["--batch-size", "1", "--parallel", "1", "--data-dir", str(synthetic_data_dir), "--out", str(out)]
-    sweep = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as a terminal sends it, also when this test runs in the background (where a shell starts
+    # commands with SIGINT ignored, and Python then never raises KeyboardInterrupt)
+    sweep = subprocess.Popen(
+        command,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     said = ""
     deadline = time.monotonic() + 120
     while "1/3" not in said:  # tqdm's count: the first run has finished
