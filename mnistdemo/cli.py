@@ -408,17 +408,17 @@ def evaluate_command(args: argparse.Namespace) -> int:
         return score_drawings(args, model, config, history)
     data = load_mnist(args.data_dir)
     loss, test_acc = evaluate(model, data.test_images, data.test_labels)
-    result = {
-        "checkpoint": args.checkpoint,
-        "model": config.model,
-        "epochs": len(history),
-        "test_loss": round(loss, 4),
-        "test_acc": round(test_acc, 2),
-    }
+    scores = {"test_loss": round(loss, 4), "test_acc": round(test_acc, 2)}
+    return report_score(args, config, history, scores, f"test accuracy {test_acc:.2f}%")
+
+
+def report_score(args: argparse.Namespace, config: TrainConfig, history: list, scores: dict, said: str) -> int:
+    """A checkpoint's scores: one JSON object with --json, else one line naming the model."""
     if args.json:
+        result = {"checkpoint": args.checkpoint, "model": config.model, "epochs": len(history), **scores}
         print(json.dumps(result), flush=True)
     else:
-        print(f"test accuracy {test_acc:.2f}% ({config.model} after {epochs(len(history))})")
+        print(f"{said} ({config.model} after {epochs(len(history))})")
     return 0
 
 
@@ -428,18 +428,8 @@ def score_drawings(args: argparse.Namespace, model: torch.nn.Module, config: Tra
         raise ValueError(f"{args.drawings} holds no drawings yet")
     guesses = predicted_labels(predict_proba(model, drawings.images))
     accuracy = 100.0 * float((guesses == drawings.intended).mean())
-    result = {
-        "checkpoint": args.checkpoint,
-        "model": config.model,
-        "epochs": len(history),
-        "drawings": len(drawings),
-        "drawings_acc": round(accuracy, 2),
-    }
-    if args.json:
-        print(json.dumps(result), flush=True)
-    else:
-        print(f"accuracy on {len(drawings):,} drawings: {accuracy:.2f}% ({config.model} after {epochs(len(history))})")
-    return 0
+    scores = {"drawings": len(drawings), "drawings_acc": round(accuracy, 2)}
+    return report_score(args, config, history, scores, f"accuracy on {len(drawings):,} drawings: {accuracy:.2f}%")
 
 
 def drawings_command(args: argparse.Namespace) -> int:
