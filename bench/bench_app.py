@@ -8,7 +8,8 @@
 2. Drawing: release of a pen stroke -> the bar chart beside the canvas changed, timed inside the
    page (performance.now() at pointerup, then watching the plotly chart's data), in the app's Draw
    tab against bench/floor_canvas_app.py (only a canvas and a bar chart). Strokes alternate between
-   the two pages; the canvas is cleared before each. Target: app <= 1.2 x floor.
+   the two pages; the canvas is cleared before each. Target: app <= 1.2 x floor. Then again with the
+   Draw tab's "Why this answer?" switched on (issue 9).
 3. Page load: navigation -> first meaningful content (the app's Train button, the floor's canvas)
    and -> first chart drawn, in a fresh browser session each time.
 
@@ -107,6 +108,7 @@ CANVAS_VISIBLE_JS = """
 """
 CHART_DRAWN_JS = "() => !!document.querySelector('.js-plotly-plot .main-svg') && performance.now()"
 INSIDE_DRAWN = "[data-testid=stImage] img"  # the Inside tab's hidden units
+WHY_TOGGLE = "Why this answer? Where the model looks"  # the Draw tab's switch for the why section
 
 
 def median(values: list[float]) -> float:
@@ -241,6 +243,17 @@ def stroke_latency(page, stroke: list[tuple[float, float]]) -> float:
     return latency_ms / 1000
 
 
+def time_strokes(page, floor_page, meter: CpuMeter, strokes: int) -> tuple[list[float], list[float], dict[str, float]]:
+    """Strokes in turns on the app's Draw tab and the floor page: their latencies, and the CPU they cost."""
+    app_strokes, floor_strokes = [], []
+    meter.start()
+    for index in range(strokes):
+        stroke = STROKES[index % len(STROKES)]
+        app_strokes.append(stroke_latency(page, stroke))
+        floor_strokes.append(stroke_latency(floor_page, stroke))
+    return app_strokes, floor_strokes, meter.stop()
+
+
 # --- 3. page load ------------------------------------------------------------------------------
 
 
@@ -325,15 +338,12 @@ def main(argv: list[str] | None = None) -> int:
         floor_page = browser.new_context(viewport=VIEWPORT).new_page()
         floor_page.goto(floor.url)
         open_for_drawing(floor_page)
-        app_strokes, floor_strokes = [], []
-        meter.start()
-        for index in range(args.strokes):
-            stroke = STROKES[index % len(STROKES)]
-            app_strokes.append(stroke_latency(page, stroke))
-            floor_strokes.append(stroke_latency(floor_page, stroke))
-        stroke_cpu = meter.stop()
+        app_strokes, floor_strokes, stroke_cpu = time_strokes(page, floor_page, meter, args.strokes)
         page.screenshot(path=OUT / "app_drawn.png")
         floor_page.screenshot(path=OUT / "floor_drawn.png")
+        print("strokes, with 'Why this answer?' on…", file=sys.stderr)
+        page.get_by_text(WHY_TOGGLE).click()
+        why_strokes, why_floor_strokes, why_cpu = time_strokes(page, floor_page, meter, args.strokes)
         if args.why_screenshot:
             stroke_latency(page, STROKES[1])  # a 7
             page.wait_for_timeout(2000)  # the why section below the bars
@@ -395,6 +405,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(
         row(
+            "the same with 'Why this answer?' on: app Draw tab; floor page",
+            median(why_strokes),
+            median(why_floor_strokes),
+        )
+    )
+    print(
+        row(
             "page load → first content (app: Train button; floor: canvas)",
             median([a for a, _ in app_loads]),
             median([f for f, _ in floor_loads]),
@@ -412,12 +429,13 @@ def main(argv: list[str] | None = None) -> int:
                 for tab, run in (("Train", app_run), ("Inside", inside_run))
             )
         )
-    print(
-        "CPU seconds per stroke, clearing before it included: "
-        f"app server {stroke_cpu['app server'] / args.strokes:.2f}, "
-        f"floor server {stroke_cpu['floor server'] / args.strokes:.2f}, "
-        f"browser {stroke_cpu['browser'] / (2 * args.strokes):.2f}"
-    )
+    for name, cpu in (("", stroke_cpu), (", 'Why this answer?' on", why_cpu)):
+        print(
+            f"CPU seconds per stroke{name}, clearing before it included: "
+            f"app server {cpu['app server'] / args.strokes:.2f}, "
+            f"floor server {cpu['floor server'] / args.strokes:.2f}, "
+            f"browser (both pages) {cpu['browser'] / (2 * args.strokes):.2f}"
+        )
     print("\nraw seconds:")
     print(f"  CLI trainer / process: {[f'{r.trainer_s:.2f}/{r.wall_s:.2f}' for r in cli_runs]}")
     print(f"  app click → finished / reported: {[f'{r.wall_s:.2f}/{r.reported_s:.0f}' for r in app_runs]}")
@@ -425,6 +443,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  app, Inside tab, click → finished / reported: {inside}")
     print(f"  strokes, app:   {[round(s, 3) for s in app_strokes]}")
     print(f"  strokes, floor: {[round(s, 3) for s in floor_strokes]}")
+    print(f"  strokes, app, why on:   {[round(s, 3) for s in why_strokes]}")
+    print(f"  strokes, floor, why on: {[round(s, 3) for s in why_floor_strokes]}")
     print(f"  loads (first content/chart), app: {[f'{a:.2f}/{b:.2f}' for a, b in app_loads]}")
     print(f"  loads (first content/chart), floor: {[f'{a:.2f}/{b:.2f}' for a, b in floor_loads]}")
     return 0

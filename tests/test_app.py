@@ -31,6 +31,7 @@ from mnistdemo.config import TrainConfig
 from mnistdemo.inference import predict_proba
 from mnistdemo.jobs import JobState
 from mnistdemo.replay import rebuild
+from mnistdemo.ui.inside_tab import MATRIX_REDRAW_S, matrix_version
 from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
 
 FAST = {"model": "zoo", "epochs": 2, "batch_size": 1024, "lr": 1e-2}  # about 90 % test accuracy in seconds
@@ -288,6 +289,11 @@ def test_draw_tab_hints_on_an_empty_canvas_and_reads_a_stroke(open_app):
     assert not at.exception and not at.info
     guess = metric(at, "Top guess")
     assert guess in {str(digit) for digit in range(10)}
+    (chart,) = at.get("plotly_chart")  # its probabilities; why only when asked
+    assert '"type":"bar"' in chart.proto.spec.replace(" ", "") and len(at.get("image")) == 1
+    assert not at.toggle(key="explain_drawing").value and "Why this answer?" not in texts(at.subheader)
+
+    at.toggle(key="explain_drawing").set_value(True).run()
     chart, steadiness = at.get("plotly_chart")  # its probabilities, and why
     assert '"type":"bar"' in chart.proto.spec.replace(" ", "") and steadiness.key == "steadiness_draw"
     assert "Why this answer?" in texts(at.subheader) and at.selectbox(key="why_not_draw").value != int(guess)
@@ -416,6 +422,14 @@ def click_chart_point(at: AppTest, key: str, point_index: int) -> AppTest:
 
 def shown_tiles(at: AppTest) -> list:
     return [button for button in at.button if button.key and button.key.startswith("tile_")]
+
+
+def test_while_a_run_trains_the_matrix_moves_to_a_new_epoch_at_most_every_few_seconds():
+    kept = {10, 20, 30}  # weights versions of kept epochs
+    assert matrix_version(None, 30, kept, now=0.0) == 30  # nothing shown yet: the last finished epoch
+    assert matrix_version((20, 100.0), 30, kept, now=100.0 + MATRIX_REDRAW_S / 2) == 20  # too soon: unchanged
+    assert matrix_version((20, 100.0), 30, kept, now=100.0 + MATRIX_REDRAW_S) == 30
+    assert matrix_version((5, 100.0), 30, kept, now=100.5) == 30  # the shown epoch is no longer kept
 
 
 def test_inside_tab_a_confusion_cell_opens_exactly_those_digits_and_the_slider_replays(open_app, mnist_data):

@@ -70,8 +70,18 @@ def render(job: TrainingJob) -> None:
             st.warning(str(refusal))
             return
         reading = _show_reading(pixels, weights, snapshot.config.model)
-    if reading is not None:
+    if reading is not None and _explaining():
         why.render(*reading, weights, snapshot.config.model, "draw")
+
+
+def _explaining() -> bool:
+    """Whether "Why this answer?" follows every stroke: only when asked, since it more than doubles the
+    server's work after a stroke and delays the guess (README, "Inside views")."""
+    return st.toggle(
+        "Why this answer? Where the model looks, how steady its answer is, which units fire",
+        key="explain_drawing",
+        persist_state="session",
+    )
 
 
 def _sent_pixels(key: str, size: int) -> np.ndarray | None:

@@ -1,11 +1,13 @@
 """The Inside tab: what the network learned. Its first layer (the MLPs' hidden units as weight
 images with their votes for each digit; the cnn's filters and the feature maps of the selected test
 digit), redrawn at every poll while it trains, and its mistakes by class on the 10,000 test digits,
-redrawn after every epoch. A click on a cell of the matrix opens those digits in the Test digits tab.
+redrawn after every epoch (at most every few seconds). A click on a cell of the matrix opens those
+digits in the Test digits tab.
 """
 
 from __future__ import annotations
 
+import time
 from functools import partial
 
 import streamlit as st
@@ -20,6 +22,9 @@ from .plot import show_chart, show_picture
 from .test_tab import DEFAULT_DIGIT
 
 CHART_KEY = "confusion_chart"
+# While a run trains, the matrix and the bars change at most this often (the matrix shows the last
+# finished epoch): redrawing them costs the browser CPU the training beside it needs (README, "Inside views").
+MATRIX_REDRAW_S = 3.0
 FILTER_COLUMNS = 8
 
 
@@ -27,8 +32,7 @@ def show(snapshot: JobSnapshot) -> None:
     mnist = state.data()
     replay.slider(snapshot)
     weights = replay.chosen(snapshot)
-    # while a run trains, the matrix shows the last finished epoch: it changes once an epoch, not at every poll
-    counted = replay.latest_epoch(snapshot) if weights.epoch is None and snapshot.active else weights
+    counted = _counted_weights(snapshot) if weights.epoch is None and snapshot.active else weights
     learned, mistakes = st.columns(2, gap="medium")
     probabilities = replay.all_test_probabilities(mnist, counted)
     matrix = inside.confusion_matrix(mnist.test_labels.numpy(), predicted_labels(probabilities))
@@ -48,6 +52,25 @@ def show(snapshot: JobSnapshot) -> None:
         )
     if st.session_state.pop("cell_opened", False):
         st.rerun()  # the click ran only this fragment: now the whole page, to open the Test digits tab
+
+
+def _counted_weights(snapshot: JobSnapshot) -> replay.Weights:
+    """While a run trains: the weights of the epoch the matrix shows, and remember when it changed."""
+    kept = {weights.version: weights for weights in snapshot.epoch_weights}
+    shown = st.session_state.get("matrix_shown")
+    version = matrix_version(shown, snapshot.epoch_weights[-1].version, set(kept), time.monotonic())
+    if shown is None or version != shown[0]:
+        st.session_state.matrix_shown = (version, time.monotonic())
+    return replay.epoch_weights(snapshot, kept[version])
+
+
+def matrix_version(shown: tuple[int, float] | None, latest: int, kept: set[int], now: float) -> int:
+    """Which kept epoch (by weights version) the matrix shows while a run trains: the last finished one,
+    but a newer one only `MATRIX_REDRAW_S` after the last change. `shown`: (version, monotonic time)
+    of the matrix on the page."""
+    if shown is None or shown[0] not in kept or now - shown[1] >= MATRIX_REDRAW_S:
+        return latest
+    return shown[0]
 
 
 def _when(epoch: int | None) -> str:

@@ -93,11 +93,6 @@ def epoch_weights(snapshot: JobSnapshot, weights: EpochWeights) -> Weights:
     return Weights(models[weights.version], weights.version, weights.epoch)
 
 
-def latest_epoch(snapshot: JobSnapshot) -> Weights:
-    """The last finished epoch's weights: what the confusion matrix shows while a run trains."""
-    return epoch_weights(snapshot, snapshot.epoch_weights[-1])
-
-
 def caption(snapshot: JobSnapshot, weights: Weights) -> str:
     return wording.weights_caption(snapshot, weights.epoch)
 
