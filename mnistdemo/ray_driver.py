@@ -156,7 +156,8 @@ def place_in_queue(name: str) -> tuple[int, int]:
 
 def short_reason(error: Exception) -> str:
     """What went wrong, in a few plain words (Ray's own messages run to paragraphs)."""
-    if isinstance(error, ray.exceptions.ActorUnavailableError):
+    # a node gone: its actor unreachable, or the answer it held lost with it (whichever Ray notices first)
+    if isinstance(error, ray.exceptions.ActorUnavailableError | ray.exceptions.ObjectLostError):
         return "the node it trained on stopped answering"
     if isinstance(error, ray.exceptions.ActorDiedError):
         return "the process that trained it died"

@@ -267,6 +267,20 @@ def test_a_sweep_on_the_cluster_runs_all_at_once_over_both_nodes(cluster, synthe
     assert len({run["source"] for run in runs}) == 2  # one run on each node
 
 
+def test_a_node_going_away_reads_the_same_whichever_error_ray_raises_first(ray_needed):
+    import ray.exceptions
+
+    from mnistdemo.ray_driver import short_reason
+
+    # the actor found unreachable, or the answer it held lost with its node (a fresh clone's CI met this one)
+    for error in (
+        ray.exceptions.ActorUnavailableError("gone", None),
+        ray.exceptions.ObjectLostError("ab" * 14, None, ""),
+    ):
+        assert short_reason(error) == "the node it trained on stopped answering"
+    assert short_reason(ray.exceptions.ActorDiedError()) == "the process that trained it died"
+
+
 def test_a_node_going_away_fails_the_run_on_it_and_no_other(cluster, connected, synthetic_data, single_thread):
     jobs = [TrainingJob(synthetic_data, CONFIG, runner=RayRunner(connected)) for _ in range(2)]
     for job in jobs:
