@@ -8,6 +8,7 @@ digits in the Test digits tab.
 from __future__ import annotations
 
 import time
+from collections.abc import Container
 from functools import partial
 
 import streamlit as st
@@ -57,14 +58,14 @@ def show(snapshot: JobSnapshot) -> None:
 def _counted_weights(snapshot: JobSnapshot) -> replay.Weights:
     """While a run trains: the weights of the epoch the matrix shows, and remember when it changed."""
     kept = {weights.version: weights for weights in snapshot.epoch_weights}
-    shown = st.session_state.get("matrix_shown")
-    version = matrix_version(shown, snapshot.epoch_weights[-1].version, set(kept), time.monotonic())
+    shown, now = st.session_state.get("matrix_shown"), time.monotonic()
+    version = matrix_version(shown, snapshot.epoch_weights[-1].version, kept.keys(), now)
     if shown is None or version != shown[0]:
-        st.session_state.matrix_shown = (version, time.monotonic())
+        st.session_state.matrix_shown = (version, now)
     return replay.epoch_weights(snapshot, kept[version])
 
 
-def matrix_version(shown: tuple[int, float] | None, latest: int, kept: set[int], now: float) -> int:
+def matrix_version(shown: tuple[int, float] | None, latest: int, kept: Container[int], now: float) -> int:
     """Which kept epoch (by weights version) the matrix shows while a run trains: the last finished one,
     but a newer one only `MATRIX_REDRAW_S` after the last change. `shown`: (version, monotonic time)
     of the matrix on the page."""
