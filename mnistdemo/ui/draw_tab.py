@@ -19,6 +19,7 @@ from ..inference import predict_proba, top_guess
 from ..jobs import TrainingJob
 from ..pictures import enlarge
 from . import replay, state, why
+from .plot import PICTURE_FORMAT
 from .probabilities import show_probabilities
 
 CANVAS_SIZE = 280
@@ -101,7 +102,8 @@ def _show_reading(
     model_input, guess = st.columns(2, vertical_alignment="center")
     with model_input:
         st.markdown("**What the model sees** (28 × 28)")
-        st.image(enlarge(NOTHING if verdict.image is None else verdict.image, INPUT_SCALE))
+        seen = NOTHING if verdict.image is None else verdict.image
+        st.image(enlarge(seen, INPUT_SCALE), output_format=PICTURE_FORMAT)
     if verdict.status != CanvasStatus.DIGIT:
         guess.info(verdict.message)
         return None

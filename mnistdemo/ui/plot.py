@@ -19,6 +19,9 @@ PNG_SCALE = 2  # pixels per screen pixel: sharp on a slide
 # On a phone a chart that zooms and pans takes the finger: the page would not scroll past it.
 STATIC_CONFIG = {"displayModeBar": False, "staticPlot": True}
 PNG_COMPRESSION = 1  # half the time of Pillow's default level for 10% more bytes: pictures redrawn at every poll
+# Streamlit re-encodes a picture without transparency as JPEG unless told: blurred pixels, and a
+# second encoding at every poll.
+PICTURE_FORMAT = "PNG"
 
 
 def plotly_config(key: str) -> dict:
@@ -36,7 +39,7 @@ def show_chart(figure: go.Figure, key: str, static: bool = False, **selection: A
         st.plotly_chart(figure, key=key, theme=None, config=STATIC_CONFIG)
         return
     if state.presenting():
-        charts.for_wall(figure)
+        figure = charts.for_wall(go.Figure(figure))  # a copy: a page may keep a figure to show again
     st.plotly_chart(figure, key=key, theme=None, config=plotly_config(key), **selection)
 
 
@@ -44,4 +47,4 @@ def show_picture(picture: np.ndarray, caption: str | None = None) -> None:
     """An RGB picture (H, W, 3) uint8, stretched to the column's width."""
     png = io.BytesIO()
     Image.fromarray(picture).save(png, format="PNG", compress_level=PNG_COMPRESSION)
-    st.image(png.getvalue(), caption=caption, width="stretch")
+    st.image(png.getvalue(), caption=caption, width="stretch", output_format=PICTURE_FORMAT)

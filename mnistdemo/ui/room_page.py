@@ -23,7 +23,7 @@ from ..room import Reading, Room
 from ..room_store import StoreError, SubmissionError
 from . import screen, state, style
 from .draw_tab import BACKGROUND, PEN_COLOUR
-from .plot import show_chart
+from .plot import PICTURE_FORMAT, show_chart
 
 MIN_CANVAS = 240  # the smallest phones (320 px wide) still get a canvas a finger can draw a digit on
 MAX_CANVAS = 480  # a tablet or a desktop: a digit larger than this is drawn with the arm
@@ -145,7 +145,7 @@ def _show_reading(reading: Reading | None, message: str, refused: bool) -> None:
             st.caption(message)
         return
     with st.container(horizontal=True, vertical_alignment="center", gap="medium"):
-        st.image(enlarge(reading.image, INPUT_SCALE), caption="what the model sees", output_format="PNG")  # JPEG blurs
+        st.image(enlarge(reading.image, INPUT_SCALE), caption="what the model sees", output_format=PICTURE_FORMAT)
         st.metric(
             "The model reads",
             reading.guess,

@@ -20,7 +20,7 @@ from ..pictures import digit_tile
 from ..room import Room, SharedModel
 from ..room_store import StoreError
 from . import state
-from .plot import show_chart
+from .plot import PICTURE_FORMAT, show_chart
 
 POLL_S = 2.0  # the wall follows the room within two seconds
 LATEST = 24  # drawings in the grid
@@ -127,7 +127,8 @@ def _latest(room: Room) -> None:
         for index in reversed(range(len(latest))):
             drawing_id, meant, guess = int(latest.ids[index]), int(latest.intended[index]), int(latest.guesses[index])
             with st.container(key=f"room_tile_{drawing_id}"):
-                st.image(digit_tile(latest.images[index], TILE_SCALE, mistake=meant != guess))
+                tile = digit_tile(latest.images[index], TILE_SCALE, mistake=meant != guess)
+                st.image(tile, output_format=PICTURE_FORMAT)
                 st.caption(f"{meant} → {guess}{'' if meant == guess else ' ✗'}")
                 st.button(
                     "Remove",

@@ -13,6 +13,7 @@ from ..inference import predicted_labels, top_guess
 from ..jobs import JobSnapshot
 from ..pictures import digit_tile, enlarge
 from . import digit_filter, replay, why
+from .plot import PICTURE_FORMAT
 from .probabilities import show_probabilities
 
 DEFAULT_DIGIT = 33  # 1-based, the one the notebook looks at
@@ -105,7 +106,7 @@ def _grid(
             digit, label, guess = int(digits[position]), int(labels[digits[position]]), int(guesses[position])
             with column:
                 tile = digit_tile(mnist.test_images[digit].numpy(), TILE_SCALE, mistake=guess != label)
-                st.image(tile, width="stretch")
+                st.image(tile, width="stretch", output_format=PICTURE_FORMAT)
                 st.button(
                     gallery.tile_label(label, guess),
                     key=f"tile_{position}",
@@ -123,7 +124,7 @@ def _detail(mnist: MnistData, snapshot: JobSnapshot, weights: replay.Weights, di
     guess, probability = top_guess(probabilities)
     st.subheader(f"Test digit #{digit + 1}")
     picture, words = st.columns(2, vertical_alignment="center")
-    picture.image(enlarge(mnist.test_images[digit].numpy(), LARGE_SCALE))
+    picture.image(enlarge(mnist.test_images[digit].numpy(), LARGE_SCALE), output_format=PICTURE_FORMAT)
     words.metric("True label", label)
     words.metric("Model's guess", guess, f"probability {probability:.2f}", delta_color="off", delta_arrow="off")
     show_probabilities(probabilities, snapshot.config.model, "test_chart", true_label=label)
