@@ -346,8 +346,7 @@ WALL_SCALE = 1.25  # type, lines and markers on a projected wall
 
 def for_wall(figure: go.Figure) -> go.Figure:
     """The same chart for a projected wall: larger type, thicker lines and markers (the height stays:
-    a 720-pixel wall has no more room). Changes `figure` in place (the page builds fresh figures for
-    every rerun) and returns it."""
+    a 720-pixel wall has no more room). Changes `figure` in place and returns it."""
 
     def larger(size: float | None, default: float) -> float:
         return round((size or default) * WALL_SCALE, 1)

@@ -32,6 +32,7 @@ from mnistdemo.inference import predict_proba
 from mnistdemo.jobs import JobState
 from mnistdemo.replay import rebuild
 from mnistdemo.ui.inside_tab import MATRIX_REDRAW_S, matrix_version
+from mnistdemo.ui.live import INSIDE_POLL_S, POLL_S, poll_every
 from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
 
 FAST = {"model": "zoo", "epochs": 2, "batch_size": 1024, "lr": 1e-2}  # about 90 % test accuracy in seconds
@@ -298,6 +299,8 @@ def test_draw_tab_hints_on_an_empty_canvas_and_reads_a_stroke(open_app):
     assert '"type":"bar"' in chart.proto.spec.replace(" ", "") and steadiness.key == "steadiness_draw"
     assert "Why this answer?" in texts(at.subheader) and at.selectbox(key="why_not_draw").value != int(guess)
     assert len(at.get("image")) == 1 + 2 + 1  # what the model sees, where it looks for two digits, its hidden units
+    # pictures go out as PNG: Streamlit would re-encode them as JPEG, blurring every square pixel
+    assert all(image.proto.imgs[0].url.endswith(".png") for image in at.get("image"))
 
     at.session_state["draw_canvas_0"] = canvas_state(canvas((slice(None), slice(None))))  # painted all over
     at.run()
@@ -432,6 +435,12 @@ def test_while_a_run_trains_the_matrix_moves_to_a_new_epoch_at_most_every_few_se
     assert matrix_version((5, 100.0), 30, kept, now=100.5) == 30  # the shown epoch is no longer kept
 
 
+def test_the_live_view_follows_a_run_less_often_with_the_inside_tab_open():
+    assert poll_every(polling=False, inside_open=True) is None  # nothing runs: no polling
+    assert poll_every(polling=True, inside_open=False) == POLL_S <= 1.0  # the Train tab's curves: every second
+    assert poll_every(polling=True, inside_open=True) == INSIDE_POLL_S > POLL_S
+
+
 def test_inside_tab_a_confusion_cell_opens_exactly_those_digits_and_the_slider_replays(open_app, mnist_data):
     at = choose(open_app(tab="Inside"), **FAST)
     assert at.get("plotly_chart") and at.get("image")  # the untrained model's matrix and hidden units
@@ -471,6 +480,11 @@ def test_inside_tab_a_confusion_cell_opens_exactly_those_digits_and_the_slider_r
 
     at.session_state["tab"] = "Inside"
     at.run()
+    (chart,) = [element for element in at.get("plotly_chart") if element.key == "confusion_chart"]
+    spec = json.loads(chart.proto.spec)  # epoch 1's matrix, not one the page kept from before
+    assert spec["layout"]["title"]["text"] == "Mistakes by class, after epoch 1"
+    epoch_one_counts = np.bincount(labels * 10 + epoch_one_guesses, minlength=100)
+    assert spec["data"][2]["text"] == [str(count) if count else "" for count in epoch_one_counts]
     click_chart_point(at, "confusion_chart", 3 * 10 + 3)  # the diagonal: the 3s that epoch 1 got right
     right = np.flatnonzero((labels == 3) & (epoch_one_guesses == 3))
     assert any(f"True 3 read as 3: {len(right):,} digits" in text for text in texts(at.caption))

@@ -11,6 +11,7 @@ import time
 from collections.abc import Container
 from functools import partial
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from .. import inside, inside_charts
@@ -34,15 +35,14 @@ def show(snapshot: JobSnapshot) -> None:
     replay.slider(snapshot)
     weights = replay.chosen(snapshot)
     counted = _counted_weights(snapshot) if weights.epoch is None and snapshot.active else weights
+    accuracy_chart, confusion_chart = _mistake_charts(mnist, counted)
     learned, mistakes = st.columns(2, gap="medium")
-    probabilities = replay.all_test_probabilities(mnist, counted)
-    matrix = inside.confusion_matrix(mnist.test_labels.numpy(), predicted_labels(probabilities))
     with learned:
         _first_layer(weights, mnist)
-        show_chart(inside_charts.class_accuracy_chart(inside.class_accuracy(matrix)), "class_accuracy_chart")
+        show_chart(accuracy_chart, "class_accuracy_chart")
     with mistakes:
         show_chart(
-            inside_charts.confusion_chart(matrix, f"Mistakes by class, {_when(counted.epoch)}"),
+            confusion_chart,
             CHART_KEY,
             on_select=partial(_open_cell, counted.epoch),
             selection_mode="points",
@@ -63,6 +63,21 @@ def _counted_weights(snapshot: JobSnapshot) -> replay.Weights:
     if shown is None or version != shown[0]:
         st.session_state.matrix_shown = (version, now)
     return replay.epoch_weights(snapshot, kept[version])
+
+
+def _mistake_charts(mnist: MnistData, counted: replay.Weights) -> tuple[go.Figure, go.Figure]:
+    """The bars by digit and the matrix for these weights, built once and kept: while a run trains, the
+    page shows the same ones for several polls, and building a plotly figure costs the server (and the
+    training thread beside it) more than showing one."""
+    key = (counted.version, counted.epoch)
+    kept = st.session_state.get("mistake_charts")
+    if kept is None or kept[0] != key:
+        probabilities = replay.all_test_probabilities(mnist, counted)
+        matrix = inside.confusion_matrix(mnist.test_labels.numpy(), predicted_labels(probabilities))
+        accuracy = inside_charts.class_accuracy_chart(inside.class_accuracy(matrix))
+        kept = key, accuracy, inside_charts.confusion_chart(matrix, f"Mistakes by class, {_when(counted.epoch)}")
+        st.session_state.mistake_charts = kept
+    return kept[1], kept[2]
 
 
 def matrix_version(shown: tuple[int, float] | None, latest: int, kept: Container[int], now: float) -> int:

@@ -17,6 +17,9 @@ from . import inside_tab, sidebar, state, train_tab
 # The charts must move at least once a second; every poll costs the browser and the server CPU that
 # the training thread beside them needs (README, "Speed of the app").
 POLL_S = 0.9
+# The Inside tab has no curves to move, and each of its polls costs the browser about 0.4 CPU-seconds
+# beside the training (README, "Inside views"): it follows the run less often.
+INSIDE_POLL_S = 1.5
 
 
 def render(
@@ -29,7 +32,15 @@ def render(
 ) -> None:
     """`status_box`: the sidebar's container for the status; `train_box`, `inside_box`: the Train and
     Inside tabs, None when closed."""
-    st.fragment(_live, run_every=POLL_S if polling else None)(job, chosen, status_box, train_box, polling, inside_box)
+    every = poll_every(polling, inside_open=inside_box is not None)
+    st.fragment(_live, run_every=every)(job, chosen, status_box, train_box, polling, inside_box)
+
+
+def poll_every(polling: bool, inside_open: bool) -> float | None:
+    """Seconds between the live view's reruns (None: it reruns only with the page)."""
+    if not polling:
+        return None
+    return INSIDE_POLL_S if inside_open else POLL_S
 
 
 def _live(
