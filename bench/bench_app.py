@@ -441,6 +441,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  app click → finished / reported: {[f'{r.wall_s:.2f}/{r.reported_s:.0f}' for r in app_runs]}")
     inside = [f"{r.wall_s:.2f}/{r.reported_s:.0f}" for r in inside_runs]
     print(f"  app, Inside tab, click → finished / reported: {inside}")
+    for tab, runs in (("Inside", inside_runs), ("Train", app_runs)):
+        # each round against its own CLI run: the machine's speed drifts less within a round than across
+        ratios = [run.wall_s / cli.trainer_s for run, cli in zip(runs, cli_runs, strict=True)]
+        print(f"  {tab} tab ÷ CLI trainer, round by round: {[f'{r:.2f}' for r in ratios]}, median {median(ratios):.2f}")
     print(f"  strokes, app:   {[round(s, 3) for s in app_strokes]}")
     print(f"  strokes, floor: {[round(s, 3) for s in floor_strokes]}")
     print(f"  strokes, app, why on:   {[round(s, 3) for s in why_strokes]}")
