@@ -3,8 +3,8 @@
 Made for a web page that re-runs its script on every click: the page starts, stops and resets a
 job, polls `snapshot()` and says `heartbeat()`; the thread never calls back into the page. A run,
 or a run waiting for room, stops by itself when its page is gone: soon after `page_closed()` (the
-web server saw the page's session end) unless the page says `heartbeat()` again, and in any case
-once nobody has said it for `abandon_after_s`.
+web server saw the page's session end) unless the page says `page_opened()` again, and in any case
+once nobody has said `heartbeat()` for `abandon_after_s`.
 
 Where a run trains is the job's runner: `LocalRunner` trains in the job's thread, a server-wide
 semaphore limiting how many train at once; `cluster.RayRunner` sends the run to a Ray cluster and
@@ -198,6 +198,7 @@ class TrainingJob:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._abandon_at = time.monotonic() + abandon_after_s
+        self._page_closed = False  # a poll still in flight when the page closed must not keep the run
         self._losses = LossLog()
         self._stop_why = ""  # said after "stopped": empty when the user pressed Stop
         self._published_at = 0.0
@@ -213,13 +214,21 @@ class TrainingJob:
             return self._snapshot
 
     def heartbeat(self) -> None:
-        """The page is still open: a run nobody has said this of for `abandon_after_s` stops."""
-        self._abandon_at = time.monotonic() + self._abandon_after_s
+        """The page is still open: a run nobody has said this of for `abandon_after_s` stops.
+        Ignored after `page_closed()` until `page_opened()`."""
+        if not self._page_closed:
+            self._abandon_at = time.monotonic() + self._abandon_after_s
 
     def page_closed(self, grace_s: float = CLOSED_PAGE_GRACE_S) -> None:
         """The page's session ended: stop the run (or stop waiting for a slot) unless the page says
-        `heartbeat()` again within `grace_s`."""
+        `page_opened()` within `grace_s`."""
+        self._page_closed = True
         self._abandon_at = min(self._abandon_at, time.monotonic() + grace_s)
+
+    def page_opened(self) -> None:
+        """The page's session began, or came back after `page_closed()` (a network blip)."""
+        self._page_closed = False
+        self.heartbeat()
 
     def start(self, config: TrainConfig) -> None:
         """Train `config.epochs` more epochs in the background (ignored while a run is active).

@@ -189,10 +189,20 @@ def test_a_page_that_comes_back_within_the_grace_keeps_its_run(synthetic_data, s
     job = TrainingJob(synthetic_data, CONFIG)
     job.start(replace(CONFIG, epochs=100))
     job.page_closed(grace_s=0.3)
-    job.heartbeat()  # it reconnected: its page polls again
+    job.page_opened()  # it reconnected: its script ran again
     time.sleep(0.6)
     assert job.snapshot().state == JobState.RUNNING
     job.stop()
+
+
+def test_a_poll_in_flight_when_the_page_closed_does_not_keep_its_run(synthetic_data, single_thread):
+    job = TrainingJob(synthetic_data, CONFIG)
+    job.start(replace(CONFIG, epochs=100))
+    wait_for_state(job, JobState.RUNNING)
+    job.page_closed(grace_s=0.2)
+    job.heartbeat()  # the closing page's last poll got there after the session ended
+    snapshot = wait_until_done(job)
+    assert snapshot.state == JobState.STOPPED and snapshot.message == "stopped" + jobs.ABANDONED
 
 
 def test_a_run_waiting_for_a_slot_notices_its_page_is_gone(synthetic_data, single_thread):

@@ -97,8 +97,10 @@ def job(mnist: MnistData) -> TrainingJob:
 
 # Streamlit releases a session's resources as soon as its page disconnects: the job then stops its
 # run, or its wait for a slot, unless the page comes back within seconds (jobs.CLOSED_PAGE_GRACE_S).
+# A page that comes back reruns its script with the cache emptied, so this runs again and says so.
 @st.cache_resource(scope="session", on_release=TrainingJob.page_closed, show_spinner=False)
 def _stopped_with_the_session(_job: TrainingJob) -> TrainingJob:
+    _job.page_opened()
     return _job
 
 
