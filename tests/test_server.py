@@ -1,6 +1,7 @@
 """The server as the README starts it (`bash scripts/app.sh`, after the test command's install): it
 idles when a page is open and nobody touches it, many sessions opened at once on a cold server
-leave no traceback in its log, and a closed page's run gives its training slot back within seconds.
+leave no traceback in its log, a closed page's run gives its training slot back within seconds, and a
+page whose connection drops for a moment keeps its run.
 
 Each test starts its own server, so that "idle" and "cold" mean what they say.
 """
@@ -26,6 +27,14 @@ MAX_IDLE_CORES = 0.25
 SESSIONS = 10
 LATECOMER_TIMEOUT_MS = 40_000
 LOG_PROBLEMS = ("Traceback", "Error", "Inotify queue overflowed")
+# Keeps every WebSocket the page opens, so that a test can drop its connection as a network blip would.
+KEEP_SOCKETS = """
+const NativeWebSocket = window.WebSocket;
+window.openedSockets = [];
+window.WebSocket = class extends NativeWebSocket {
+  constructor(...args) { super(...args); window.openedSockets.push(this); }
+};
+"""
 
 
 def problems_in(log_text: str) -> list[str]:
@@ -117,6 +126,32 @@ def test_a_closed_pages_run_gives_its_slot_back_within_seconds(browser, mnist_da
         # 100 epochs, would keep it waiting far longer.
         expect(latecomer.get_by_text("Training finished")).to_be_visible(timeout=LATECOMER_TIMEOUT_MS)
         expect(running[0].get_by_text("Training 100 epochs")).to_be_visible()  # the open page's run goes on
+        context.close()
+
+    assert not problems_in(log.read_text()), problems_in(log.read_text())
+
+
+def test_a_page_whose_connection_drops_keeps_its_run(browser, mnist_data_dir, tmp_path):
+    """A network blip while a run trains: the server releases the session as its connection drops, and
+    the page reconnects to the same session at once. Its run must go on past the grace a closed page
+    gets; a run that waited only for the page's polls would stop ("nobody was watching")."""
+    from playwright.sync_api import expect
+
+    log = tmp_path / "streamlit.log"
+    with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
+        context = browser.new_context(viewport={"width": 1200, "height": 800})
+        context.add_init_script(KEEP_SOCKETS)
+        page = context.new_page()
+        page.set_default_timeout(PAGE_TIMEOUT_MS)
+        page.goto(server.url)
+        page.get_by_role("button", name="Train", exact=True).wait_for()
+        press_train(page)
+        expect(page.get_by_text("Training 100 epochs")).to_be_visible()
+        page.evaluate("window.openedSockets.forEach(socket => socket.close())")
+        page.wait_for_function("window.openedSockets.length > 1")  # it reconnected
+        time.sleep(CLOSED_PAGE_GRACE_S + 5)
+        expect(page.get_by_text("nobody was watching")).to_have_count(0)
+        expect(page.get_by_text("Training 100 epochs")).to_be_visible()
         context.close()
 
     assert not problems_in(log.read_text()), problems_in(log.read_text())
