@@ -84,6 +84,15 @@ def test_many_sessions_at_once_on_a_cold_server_log_no_error(browser, mnist_data
     assert not problems_in(log.read_text()), problems_in(log.read_text())
 
 
+def open_page(context, url: str):
+    """A new page of the app in `context`, once its Train button is there."""
+    page = context.new_page()
+    page.set_default_timeout(PAGE_TIMEOUT_MS)
+    page.goto(url)
+    page.get_by_role("button", name="Train", exact=True).wait_for()
+    return page
+
+
 def press_train(page, epochs: str = "End") -> None:
     """Choose the epochs with the slider's keys ("End": 100, "Home": 1) and press Train."""
     sidebar = page.get_by_test_id("stSidebar")
@@ -101,26 +110,18 @@ def test_a_closed_pages_run_gives_its_slot_back_within_seconds(browser, mnist_da
     log = tmp_path / "streamlit.log"
     with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
         context = browser.new_context(viewport={"width": 1200, "height": 800})
-
-        def open_page():
-            page = context.new_page()
-            page.set_default_timeout(PAGE_TIMEOUT_MS)
-            page.goto(server.url)
-            page.get_by_role("button", name="Train", exact=True).wait_for()
-            return page
-
-        running = [open_page() for _ in range(MAX_CONCURRENT_RUNS)]
+        running = [open_page(context, server.url) for _ in range(MAX_CONCURRENT_RUNS)]
         for page in running:
             press_train(page)
             expect(page.get_by_text("Training 100 epochs")).to_be_visible()
-        waiting = open_page()
+        waiting = open_page(context, server.url)
         press_train(waiting)
         expect(waiting.get_by_text("Waiting for a free training slot").first).to_be_visible()
 
         waiting.close()
         running.pop().close()
         time.sleep(CLOSED_PAGE_GRACE_S + 3)  # the grace a reconnecting page gets, and a poll or two
-        latecomer = open_page()
+        latecomer = open_page(context, server.url)
         press_train(latecomer, epochs="Home")
         # One epoch takes seconds; a slot kept until the fallback (90 s), or taken by the closed page's
         # 100 epochs, would keep it waiting far longer.
@@ -141,10 +142,7 @@ def test_a_page_whose_connection_drops_keeps_its_run(browser, mnist_data_dir, tm
     with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
         context = browser.new_context(viewport={"width": 1200, "height": 800})
         context.add_init_script(KEEP_SOCKETS)
-        page = context.new_page()
-        page.set_default_timeout(PAGE_TIMEOUT_MS)
-        page.goto(server.url)
-        page.get_by_role("button", name="Train", exact=True).wait_for()
+        page = open_page(context, server.url)
         press_train(page)
         expect(page.get_by_text("Training 100 epochs")).to_be_visible()
         page.evaluate("window.openedSockets.forEach(socket => socket.close())")
