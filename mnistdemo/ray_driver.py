@@ -25,8 +25,8 @@ import torch
 import mnistdemo
 
 from .data import MnistData
-from .jobs import PUBLISH_EVERY_S
-from .training import BatchReport, EpochResult, Trainer, on_cpu, use_one_cpu_thread
+from .run_news import Events, train_telling
+from .training import Trainer, use_one_cpu_thread
 
 ACTOR_PREFIX = "mnistdemo-run-"  # then the time the run asked for room, so names sort in queue order
 NAMESPACE = "mnistdemo"
@@ -39,15 +39,6 @@ PROBE_TIMEOUT_S = 5.0
 def run_resources(available: dict[str, float]) -> dict[str, float]:
     """A CPU per run, plus a share of a GPU where a node has one free now."""
     return {"num_cpus": 1, "num_gpus": GPU_SHARE if available.get("GPU", 0) >= GPU_SHARE else 0}
-
-
-def plain_error(error: Exception) -> Exception:
-    """`error` if it survives pickling (the page then handles it like one raised at home), else a
-    RuntimeError saying the same."""
-    try:
-        return pickle.loads(pickle.dumps(error))
-    except Exception:
-        return RuntimeError(f"{type(error).__name__}: {error}")
 
 
 @ray.remote(max_concurrency=2, max_restarts=0)  # one thread trains, the other answers `news` and `stop`
@@ -77,23 +68,7 @@ class TrainingActor:
         """Train `epochs` more epochs from `state`; the final state, and the error that ended it if one did."""
         trainer = Trainer(self.data, state["config"], self.device)
         trainer.load_state(state)
-        published = time.perf_counter()
-
-        def on_batch(report: BatchReport) -> None:
-            nonlocal published
-            self._tell("batch", report)
-            if time.perf_counter() - published >= PUBLISH_EVERY_S:
-                self._tell("weights", on_cpu(trainer.model.state_dict()))
-                published = time.perf_counter()
-
-        def on_epoch(result: EpochResult) -> None:
-            self._tell("epoch", trainer.state())
-
-        try:
-            trainer.run(epochs, on_batch=on_batch, on_epoch=on_epoch, stop=self._stop)
-        except Exception as error:
-            return trainer.state(), plain_error(error)
-        return trainer.state(), None
+        return train_telling(trainer, epochs, self._tell, self._stop)
 
     def news(self) -> list[tuple]:
         """What happened since the last call, in order."""
@@ -107,19 +82,6 @@ class TrainingActor:
     def _tell(self, *event: Any) -> None:
         with self._lock:
             self._news.append(event)
-
-
-class Events:
-    """The pipe to the parent, written by every run's thread."""
-
-    def __init__(self, pipe: BinaryIO):
-        self._pipe = pipe
-        self._lock = threading.Lock()
-
-    def send(self, *event: Any) -> None:
-        with self._lock:
-            pickle.dump(event, self._pipe, protocol=pickle.HIGHEST_PROTOCOL)
-            self._pipe.flush()
 
 
 def probe(address: str) -> None:
