@@ -1,9 +1,11 @@
-"""Cluster: training runs on a Ray cluster, for the page (`MNISTDEMO_RAY_ADDRESS`) and the sweep.
+"""Cluster: training runs in a driver process, a child of this one that trains them and tells how
+they go: Ray's driver (`ray_driver`), for a Ray cluster (`MNISTDEMO_RAY_ADDRESS`, and the sweep), or
+this server's own training process (`train_process`, see `ProcessRunner`).
 
-Nothing here imports Ray. `RayCluster` starts Ray's driver as a child process (`ray_driver`): Ray
-ends a driver's process a minute after the cluster's head stops answering, and that must not be the
-web server. When the child ends, the runs it drove fail with the reason, keeping the weights that
-came back; a later run connects again, and trains here while the cluster cannot be reached.
+Nothing here imports Ray. `RayCluster` starts Ray's driver as a child process: Ray ends a driver's
+process a minute after the cluster's head stops answering, and that must not be the web server.
+When a driver ends, the runs it drove fail with the reason, keeping the weights that came back; a
+later run starts it again, and trains in the job's thread while it cannot be had.
 
 Commands to the child: the data (once, first), ("start", run, trainer state, epochs), ("stop", run).
 Events from it: ("connected", what it has), ("unreachable", why), and ("run", run, news...) where the
@@ -53,11 +55,13 @@ class ClusterStatus:
     detail: str = ""  # what it has ("2 nodes, 2 CPUs, no GPU"), or why it cannot be used
 
 
-class RayCluster:
-    """This process's connection to a Ray cluster, through a child process that is Ray's driver."""
+class DriverProcess:
+    """A child process that trains this process's runs: `python -m MODULE [ADDRESS] COMMANDS_FD
+    EVENTS_FD`, started now and again when due after it ended. In messages, `name` is the process
+    ("Ray driver") and `where` where its runs train ("the Ray cluster at …")."""
 
-    def __init__(self, address: str, data: MnistData, connect_timeout_s: float = CONNECT_TIMEOUT_S):
-        self.address = address
+    def __init__(self, module: str, name: str, where: str, address: str, data: MnistData, connect_timeout_s: float):
+        self.module, self.name, self.where, self.address = module, name, where, address
         self._data = data
         self._connect_timeout_s = connect_timeout_s
         self._lock = threading.Lock()
@@ -84,7 +88,14 @@ class RayCluster:
             commands_read, commands_write = os.pipe()
             events_read, events_write = os.pipe()
             driver = subprocess.Popen(
-                [sys.executable, "-m", "mnistdemo.ray_driver", self.address, str(commands_read), str(events_write)],
+                [
+                    sys.executable,
+                    "-m",
+                    self.module,
+                    *([self.address] if self.address else []),  # a local driver needs no address
+                    str(commands_read),
+                    str(events_write),
+                ],
                 pass_fds=(commands_read, events_write),
                 stdin=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
@@ -96,16 +107,17 @@ class RayCluster:
             self._driver = driver
             self._commands = os.fdopen(commands_write, "wb")
         said = collections.deque(maxlen=STDERR_LINES)
-        threading.Thread(target=self._echo, args=(driver, said), daemon=True, name="mnistdemo-ray-stderr").start()
+        threading.Thread(target=self._echo, args=(driver, said), daemon=True, name=f"{self.module}-stderr").start()
         threading.Thread(
-            target=self._listen, args=(driver, os.fdopen(events_read, "rb"), said), daemon=True, name="mnistdemo-ray"
+            target=self._listen, args=(driver, os.fdopen(events_read, "rb"), said), daemon=True, name=self.module
         ).start()
         timer = threading.Timer(self._connect_timeout_s, self._give_up, args=(driver,))
         timer.daemon = True
         timer.start()
 
     def connect_if_due(self) -> None:
-        """Try again a cluster that could not be reached or went away, at most every RETRY_AFTER_S."""
+        """Try again a driver that could not start, or a cluster that could not be reached or went away,
+        at most every RETRY_AFTER_S."""
         with self._lock:
             due = self._status.state in (ClusterState.UNREACHABLE, ClusterState.LOST)
             due = due and time.monotonic() - self._tried_at >= RETRY_AFTER_S
@@ -157,7 +169,7 @@ class RayCluster:
                 self._on_event(driver, event)
         driver.wait()
         last = next((line for line in reversed(said) if line.strip()), "")
-        why = f"its Ray driver ended (exit code {driver.returncode})" + (f": {last.strip()[:300]}" if last else "")
+        why = f"its {self.name} ended (exit code {driver.returncode})" + (f": {last.strip()[:300]}" if last else "")
         with self._lock:
             if self._driver is not driver:
                 return
@@ -202,6 +214,40 @@ class RayCluster:
             sys.stderr.write(line)
 
 
+class RayCluster(DriverProcess):
+    """This process's connection to a Ray cluster, through a child process that is Ray's driver."""
+
+    def __init__(self, address: str, data: MnistData, connect_timeout_s: float = CONNECT_TIMEOUT_S):
+        where = f"the Ray cluster at {address}"
+        super().__init__("mnistdemo.ray_driver", "Ray driver", where, address, data, connect_timeout_s)
+
+
+class TrainingProcess(DriverProcess):
+    """This server's training process (`train_process`): its runs train there, not under the GIL of
+    the web server, whose every page rerun would hold them up (README, "Speed of the app")."""
+
+    def __init__(self, data: MnistData, connect_timeout_s: float = CONNECT_TIMEOUT_S):
+        where = "this server's training process"
+        super().__init__("mnistdemo.train_process", "training process", where, "", data, connect_timeout_s)
+
+
+class ProcessRunner(LocalRunner):
+    """As `LocalRunner` (the same slots), but each run trains in `process`; in the job's thread while
+    that process is starting or cannot be had."""
+
+    def __init__(self, process: TrainingProcess, slots: threading.Semaphore | None = None):
+        super().__init__(slots)
+        self.process = process
+
+    def train_now(
+        self, trainer: Trainer, epochs: int, hooks: RunHooks, stop: threading.Event
+    ) -> list[EpochResult] | None:
+        self.process.connect_if_due()
+        if self.process.status().state != ClusterState.CONNECTED:
+            return super().train_now(trainer, epochs, hooks, stop)
+        return follow(self.process, trainer, epochs, hooks, stop)
+
+
 class RayRunner:
     """Sends each run to a Ray cluster and passes its news on; while the cluster cannot be reached,
     trains with `fallback` (here), or, without one, fails the run saying why."""
@@ -221,47 +267,56 @@ class RayRunner:
             time.sleep(NEWS_WAIT_S)
         if status.state != ClusterState.CONNECTED:
             if self.fallback is None:
-                raise RunLost(f"the Ray cluster at {self.cluster.address} cannot be reached: {status.detail}")
+                raise RunLost(f"{self.cluster.where} cannot be reached: {status.detail}")
             return self.fallback.train(trainer, epochs, hooks, stop)
-        return self._follow(trainer, epochs, hooks, stop, placement)
+        return follow(self.cluster, trainer, epochs, hooks, stop, placement)
 
-    def _follow(
-        self, trainer: Trainer, epochs: int, hooks: RunHooks, stop: threading.Event, placement: Placement
-    ) -> list[EpochResult] | None:
-        run_id, news = self.cluster.submit(trainer.state(), epochs)
-        completed: list[EpochResult] = []
-        stop_sent = False
-        while True:
-            if stop.is_set() and not stop_sent:
-                self.cluster.stop(run_id)
-                stop_sent = True
-            try:
-                kind, *payload = news.get(timeout=NEWS_WAIT_S)
-            except queue.Empty:
-                if not placement.node:
-                    hooks.waiting(placement)
-                continue
-            if kind == "waiting":
-                placement = replace(placement, queue_place=payload[0], queue_length=payload[1])
+
+def follow(
+    driver: DriverProcess,
+    trainer: Trainer,
+    epochs: int,
+    hooks: RunHooks,
+    stop: threading.Event,
+    placement: Placement | None = None,
+) -> list[EpochResult] | None:
+    """Send a run of `trainer` to `driver` and pass its news on to `hooks`, keeping `trainer` up to date
+    with what comes back. `placement`: where the run waits, for a driver that says "waiting" and
+    "started" (a cluster's); None for one that starts it at once."""
+    run_id, news = driver.submit(trainer.state(), epochs)
+    completed: list[EpochResult] = []
+    stop_sent = False
+    while True:
+        if stop.is_set() and not stop_sent:
+            driver.stop(run_id)
+            stop_sent = True
+        try:
+            kind, *payload = news.get(timeout=NEWS_WAIT_S)
+        except queue.Empty:
+            if placement is not None and not placement.node:
                 hooks.waiting(placement)
-            elif kind == "started":
-                placement = Placement(cluster=self.cluster.address, node=payload[0])
-                hooks.started(placement)
-            elif kind == "batch":
-                hooks.batch(payload[0])
-            elif kind == "weights":
-                trainer.model.load_state_dict(payload[0])
-            elif kind == "epoch":
-                trainer.load_state(payload[0])
-                completed.append(trainer.history[-1])
-                hooks.epoch(completed[-1])
-            elif kind == "ended":
-                state, error = payload
-                if state is None:
-                    return None
-                trainer.load_state(state)
-                if error is not None:
-                    raise error
-                return completed
-            else:  # "lost"
-                raise RunLost(f"the Ray cluster at {self.cluster.address} lost this run ({payload[0]})")
+            continue
+        if kind == "waiting":
+            placement = replace(placement, queue_place=payload[0], queue_length=payload[1])
+            hooks.waiting(placement)
+        elif kind == "started":
+            placement = Placement(cluster=driver.address, node=payload[0])
+            hooks.started(placement)
+        elif kind == "batch":
+            hooks.batch(payload[0])
+        elif kind == "weights":
+            trainer.model.load_state_dict(payload[0])
+        elif kind == "epoch":
+            trainer.load_state(payload[0])
+            completed.append(trainer.history[-1])
+            hooks.epoch(completed[-1])
+        elif kind == "ended":
+            state, error = payload
+            if state is None:
+                return None
+            trainer.load_state(state)
+            if error is not None:
+                raise error
+            return completed
+        else:  # "lost"
+            raise RunLost(f"{driver.where} lost this run ({payload[0]})")

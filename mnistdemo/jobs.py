@@ -7,8 +7,9 @@ web server saw the page's session end) unless the page says `page_opened()` agai
 once nobody has said `heartbeat()` for `abandon_after_s`.
 
 Where a run trains is the job's runner: `LocalRunner` trains in the job's thread, a server-wide
-semaphore limiting how many train at once; `cluster.RayRunner` sends the run to a Ray cluster and
-passes on its news in that same thread. The job and its snapshots are the same either way.
+semaphore limiting how many train at once; `cluster.ProcessRunner` takes the same slots but trains
+in the server's training process, and `cluster.RayRunner` sends the run to a Ray cluster, both
+passing on its news in that same thread. The job and its snapshots are the same either way.
 """
 
 from __future__ import annotations
@@ -175,9 +176,15 @@ class LocalRunner:
             if stop.is_set():
                 return None
             hooks.started(Placement())
-            return trainer.run(epochs, on_batch=hooks.batch, on_epoch=hooks.epoch, stop=stop)
+            return self.train_now(trainer, epochs, hooks, stop)
         finally:
             self.slots.release()
+
+    def train_now(
+        self, trainer: Trainer, epochs: int, hooks: RunHooks, stop: threading.Event
+    ) -> list[EpochResult] | None:
+        """Train, the slot taken: in this thread."""
+        return trainer.run(epochs, on_batch=hooks.batch, on_epoch=hooks.epoch, stop=stop)
 
 
 class TrainingJob:

@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -27,13 +28,14 @@ from streamlit.testing.v1 import AppTest
 
 from harness.drawings import png_data_url
 from mnistdemo import training
+from mnistdemo.cluster import ClusterState
 from mnistdemo.config import TrainConfig
 from mnistdemo.inference import predict_proba
-from mnistdemo.jobs import JobState
+from mnistdemo.jobs import JobState, LocalRunner
 from mnistdemo.replay import rebuild
 from mnistdemo.ui.inside_tab import MATRIX_REDRAW_S, matrix_version
 from mnistdemo.ui.live import INSIDE_POLL_S, POLL_S, poll_every
-from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
+from mnistdemo.ui.state import MAX_CONCURRENT_RUNS, training_slots
 
 FAST = {"model": "zoo", "epochs": 2, "batch_size": 1024, "lr": 1e-2}  # about 90 % test accuracy in seconds
 
@@ -362,6 +364,23 @@ def runs_out_of_memory(loss: torch.Tensor) -> torch.Tensor:
     raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 9.00 GiB")
 
 
+def test_the_pages_runs_train_in_the_servers_training_process(open_app, monkeypatch):
+    at = choose(open_app(), **FAST)
+    process = at.session_state["job"]._runner.process
+    deadline = time.monotonic() + 120  # it imports torch and gets the data first
+    while process.status().state == ClusterState.CONNECTING:
+        assert time.monotonic() < deadline, "the training process did not start"
+        time.sleep(0.1)
+    assert process.status().state == ClusterState.CONNECTED, process.status()
+    monkeypatch.setattr(training.Trainer, "run", lambda *args, **kwargs: pytest.fail("trained in the page's process"))
+
+    at.button(key="train").click().run()
+    wait_for(at, lambda snapshot: not snapshot.active)
+    snapshot = at.session_state["job"].snapshot()
+    assert snapshot.state == JobState.FINISHED and snapshot.epochs_done == 2 and snapshot.history[-1].test_acc > 85
+    assert texts(at.success)[0].startswith("Training finished: 2 epochs in this run")
+
+
 @pytest.mark.parametrize(
     "failure, said, trouble",
     [
@@ -380,7 +399,9 @@ def runs_out_of_memory(loss: torch.Tensor) -> torch.Tensor:
     ids=["nan loss", "out of memory"],
 )
 def test_a_run_that_cannot_go_on_stops_with_the_reason_in_the_page(open_app, monkeypatch, failure, said, trouble):
-    """Simulated at the third batch: no setting the page offers makes the loss nan or fills the memory here."""
+    """Simulated at the third batch: no setting the page offers makes the loss nan or fills the memory here.
+    The simulation is in this process, so the run trains here, as it does while the training process starts."""
+    monkeypatch.setattr("mnistdemo.ui.state.runner", lambda: LocalRunner(training_slots()))
     calls = itertools.count(1)
     real = training.crossentropy
     monkeypatch.setattr(

@@ -27,6 +27,7 @@ from mnistdemo.cli import main
 from mnistdemo.cluster import ADDRESS_ENV, ClusterState, RayCluster, RayRunner
 from mnistdemo.config import TrainConfig
 from mnistdemo.jobs import JobState, TrainingJob
+from mnistdemo.run_news import plain_error
 from mnistdemo.training import Diverged, TrainingOutOfMemory
 from mnistdemo.ui import state
 
@@ -184,7 +185,7 @@ def page_on(monkeypatch):
     def page_on(address: str, data_dir: Path) -> AppTest:
         monkeypatch.setenv("MNISTDEMO_DATA_DIR", str(data_dir))
         monkeypatch.setenv(ADDRESS_ENV, address)
-        state.runner.clear()
+        state._runner.clear()
         at = AppTest.from_file(APP, default_timeout=120).run()
         assert not at.exception, at.exception
         opened.append(at)
@@ -194,10 +195,7 @@ def page_on(monkeypatch):
     for at in opened:
         if "job" in at.session_state:
             at.session_state["job"].stop()
-    runner = state.runner()
-    if isinstance(runner, RayRunner):
-        runner.cluster.close()
-    state.runner.clear()
+    state._runner.clear()  # which ends its processes
 
 
 def rerun_until(at: AppTest, done, timeout_s: float = WAIT_S) -> AppTest:
@@ -306,10 +304,8 @@ def test_runs_take_a_gpu_share_where_a_node_has_one_free(ray_needed):
     assert run_resources({"CPU": 4.0, "GPU": GPU_SHARE / 2}) == {"num_cpus": 1, "num_gpus": 0}  # all in use
 
 
-def test_training_errors_come_back_from_the_cluster_as_themselves(ray_needed):
+def test_training_errors_come_back_from_a_driver_as_themselves():
     """The job says the same about a diverged run or one out of memory wherever it trained."""
-    from mnistdemo.ray_driver import plain_error
-
     diverged = plain_error(Diverged(3, 17, "loss", float("nan")))
     assert type(diverged) is Diverged and (diverged.epoch, diverged.batch, diverged.quantity) == (3, 17, "loss")
     assert str(diverged) == "the loss became nan in epoch 3, batch 17"

@@ -1,11 +1,11 @@
 """What the page keeps between reruns.
 
 Per server process (`st.cache_resource`, shared read-only by every browser session): the MNIST data,
-where runs train (the semaphore that limits how many models train at once here, or the Ray cluster
-at $MNISTDEMO_RAY_ADDRESS), and the room (its shared model and its drawings). Per browser session
-(`st.session_state`): the TrainingJob (model, optimizer, history, its thread), so that two sessions
-never see each other's model (`replay` keeps the session's predictions on the test digits), and a
-visitor's random token.
+where runs train (the training process and the semaphore that limits how many models train at once
+there, or the Ray cluster at $MNISTDEMO_RAY_ADDRESS), and the room (its shared model and its
+drawings). Per browser session (`st.session_state`): the TrainingJob (model, optimizer, history,
+its thread), so that two sessions never see each other's model (`replay` keeps the session's
+predictions on the test digits), and a visitor's random token.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ import threading
 import streamlit as st
 from torch import nn
 
-from ..cluster import ADDRESS_ENV, ClusterState, ClusterStatus, RayCluster, RayRunner
+from ..cluster import ADDRESS_ENV, ClusterState, ClusterStatus, ProcessRunner, RayCluster, RayRunner, TrainingProcess
 from ..config import TrainConfig
 from ..data import MnistData, load_mnist, resolve_data_dir
-from ..jobs import LocalRunner, Runner, TrainingJob
+from ..jobs import Runner, TrainingJob
 from ..room import Room, may_present, resolve_db_path
 from ..training import evaluate
 from . import startup
@@ -45,11 +45,26 @@ def training_slots() -> threading.Semaphore:
     return threading.BoundedSemaphore(MAX_CONCURRENT_RUNS)
 
 
-@st.cache_resource(show_spinner=False)
 def runner() -> Runner:
-    """Where this server's runs train: its own threads, or the Ray cluster at $MNISTDEMO_RAY_ADDRESS,
-    connected to in the background (its own threads meanwhile, when it cannot be reached)."""
-    here = LocalRunner(training_slots())
+    """Where this server's runs train: its training process (started in the background; the job's
+    thread meanwhile), or the Ray cluster at $MNISTDEMO_RAY_ADDRESS, connected to in the background
+    (here meanwhile, and when it cannot be reached)."""
+    return _runner(str(resolve_data_dir()))
+
+
+def _close(chosen: Runner) -> None:
+    """A runner dropped from the cache (a test's) ends its child processes."""
+    if isinstance(chosen, RayRunner):
+        chosen.cluster.close()
+        chosen = chosen.fallback
+    if isinstance(chosen, ProcessRunner):
+        chosen.process.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close)
+def _runner(data_dir: str) -> Runner:
+    # one per data set: the training process holds a copy of it
+    here = ProcessRunner(TrainingProcess(data()), training_slots())
     address = os.environ.get(ADDRESS_ENV, "").strip()
     return RayRunner(RayCluster(address, data()), fallback=here) if address else here
 
