@@ -9,7 +9,7 @@ later run starts it again, and trains in the job's thread while it cannot be had
 
 Commands to the child: the data (once, first), ("start", run, trainer state, epochs), ("stop", run).
 Events from it: ("connected", what it has), ("unreachable", why), and ("run", run, news...) where the
-news is ("waiting", place, of), ("started", where), ("batch", BatchReport), ("weights", state_dict),
+news is ("waiting", place, of), ("started", where), ("batches", [BatchReport...]), ("weights", state_dict),
 ("epoch", trainer state), ("ended", trainer state or None when stopped before it started, error or
 None), or ("lost", why).
 """
@@ -302,8 +302,9 @@ def follow(
         elif kind == "started":
             placement = Placement(cluster=driver.address, node=payload[0])
             hooks.started(placement)
-        elif kind == "batch":
-            hooks.batch(payload[0])
+        elif kind == "batches":
+            for report in payload[0]:
+                hooks.batch(report)
         elif kind == "weights":
             trainer.model.load_state_dict(payload[0])
         elif kind == "epoch":
