@@ -22,6 +22,8 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnistdemo.cluster import READY
+
 from .cpu import tree_cpu_seconds
 
 REPO = Path(__file__).resolve().parents[1]
@@ -62,6 +64,7 @@ def free_port() -> int:
 class Server:
     url: str
     pid: int
+    log_path: Path
 
 
 @contextlib.contextmanager
@@ -94,7 +97,7 @@ def streamlit_server(
         cleanup.callback(_stop_process_group, server)
         url = f"http://127.0.0.1:{port}"
         _wait_until_healthy(url, server, log, timeout_s)
-        yield Server(url, server.pid)
+        yield Server(url, server.pid, Path(log_path))
 
 
 def _wait_until_healthy(url: str, server: subprocess.Popen, log, timeout_s: float) -> None:
@@ -110,6 +113,15 @@ def _wait_until_healthy(url: str, server: subprocess.Popen, log, timeout_s: floa
             pass
         time.sleep(0.2)
     raise RuntimeError(f"streamlit was not healthy within {timeout_s:.0f} s:\n{_tail(log)}")
+
+
+def wait_for_log(server: Server, text: str, timeout_s: float) -> None:
+    """Wait until the server's log has a line with `text`."""
+    deadline = time.monotonic() + timeout_s
+    while text not in server.log_path.read_text(errors="replace"):
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the server's log did not say {text!r} within {timeout_s:.0f} s")
+        time.sleep(0.2)
 
 
 def _tail(log, size: int = 4000) -> str:
@@ -249,12 +261,14 @@ def canvas_chart_values(page) -> list[float] | None:
 
 def idle_server_cores(browser, server: Server, settle_s: float, window_s: float) -> float:
     """Cores the server uses over `window_s` while one page of the app is open and nobody touches
-    it, measured `settle_s` after the page showed its Train button."""
+    it, measured `settle_s` after the page showed its Train button and the server's training process
+    said it was ready: its start, once per server, takes a few CPU-seconds (README, "Speed of the app")."""
     page = browser.new_context(viewport={"width": 1400, "height": 900}).new_page()
     page.set_default_timeout(120_000)  # a cold server loads torch and MNIST first
     try:
         page.goto(server.url)
         page.get_by_role("button", name="Train", exact=True).wait_for()
+        wait_for_log(server, READY.format(name="training process"), 120.0)
         time.sleep(settle_s)
         before = tree_cpu_seconds(server.pid)
         time.sleep(window_s)

@@ -38,6 +38,7 @@ CONNECT_TIMEOUT_S = 60.0  # a new driver imports torch and Ray, then connects: s
 RETRY_AFTER_S = 30.0  # how soon a run tries again a cluster that could not be reached
 NEWS_WAIT_S = 0.2
 STDERR_LINES = 20  # of the driver's, kept to say why it ended
+READY = "mnistdemo: {name} ready"  # in the server's log, once per training process that starts
 HOME = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # where `mnistdemo` imports from
 
 
@@ -58,10 +59,21 @@ class ClusterStatus:
 class DriverProcess:
     """A child process that trains this process's runs: `python -m MODULE [ADDRESS] COMMANDS_FD
     EVENTS_FD`, started now and again when due after it ended. In messages, `name` is the process
-    ("Ray driver") and `where` where its runs train ("the Ray cluster at …")."""
+    ("Ray driver") and `where` where its runs train ("the Ray cluster at …"). `say_ready`: write a line
+    to stderr (the server's log) each time a driver has connected."""
 
-    def __init__(self, module: str, name: str, where: str, address: str, data: MnistData, connect_timeout_s: float):
+    def __init__(
+        self,
+        module: str,
+        name: str,
+        where: str,
+        address: str,
+        data: MnistData,
+        connect_timeout_s: float,
+        say_ready: bool = False,
+    ):
         self.module, self.name, self.where, self.address = module, name, where, address
+        self._say_ready = say_ready
         self._data = data
         self._connect_timeout_s = connect_timeout_s
         self._lock = threading.Lock()
@@ -193,6 +205,8 @@ class DriverProcess:
             elif self._driver is driver and self._status.state == ClusterState.CONNECTING:
                 state = ClusterState.CONNECTED if kind == "connected" else ClusterState.UNREACHABLE
                 self._status = ClusterStatus(self.address, state, payload[0])
+                if state == ClusterState.CONNECTED and self._say_ready:
+                    print(f"{READY.format(name=self.name)} (pid {driver.pid}: {payload[0]})", file=sys.stderr)
 
     def _give_up(self, driver: subprocess.Popen) -> None:
         with self._lock:
@@ -228,7 +242,9 @@ class TrainingProcess(DriverProcess):
 
     def __init__(self, data: MnistData, connect_timeout_s: float = CONNECT_TIMEOUT_S):
         where = "this server's training process"
-        super().__init__("mnistdemo.train_process", "training process", where, "", data, connect_timeout_s)
+        super().__init__(
+            "mnistdemo.train_process", "training process", where, "", data, connect_timeout_s, say_ready=True
+        )
 
 
 class ProcessRunner(LocalRunner):

@@ -95,10 +95,12 @@ def test_stop_in_the_training_process_keeps_the_weights_and_train_continues(
 
 
 def test_a_killed_training_process_fails_its_run_keeps_the_weights_and_the_next_run_trains(
-    synthetic_data, single_thread
+    synthetic_data, single_thread, capsys
 ):
     process = connected(synthetic_data)  # its own: this test kills it
     try:
+        # the server's log says when its training process is ready (the idle-server test waits for it)
+        assert f"mnistdemo: training process ready (pid {process._driver.pid}: " in capsys.readouterr().err
         job = TrainingJob(synthetic_data, LONG, runner=ProcessRunner(process))
         job.start(LONG)
         wait_for(lambda: job.snapshot().epochs_done >= 1)
