@@ -14,7 +14,9 @@ import pytest
 import torch
 
 from harness.browser import chromium, missing_browser
+from mnistdemo.config import TrainConfig
 from mnistdemo.data import ARCHIVES, import_archives, load_mnist
+from mnistdemo.training import Trainer
 
 REPO = Path(__file__).resolve().parents[1]
 # CI clones the repository somewhere else with ../shared beside it, as it is here.
@@ -133,6 +135,20 @@ def mnist_data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def mnist_data(mnist_data_dir):
     return load_mnist(mnist_data_dir)
+
+
+@pytest.fixture(scope="session")
+def notebook_run(mnist_data) -> Trainer:
+    """The notebook's run on the real data (seed model, 30 epochs, batch 256, Adam 3e-4), on the CPU
+    with one torch thread, trained once for every test that reads it (about 15 s)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # this small model gains little from a second thread
+    try:
+        trainer = Trainer(mnist_data, TrainConfig(), torch.device("cpu"))
+        trainer.run()
+    finally:
+        torch.set_num_threads(threads)
+    return trainer
 
 
 @pytest.fixture(scope="session")

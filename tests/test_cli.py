@@ -27,17 +27,18 @@ REPO = Path(__file__).resolve().parents[1]
 OFFLINE = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9", "no_proxy": ""}
 EPOCH_KEYS = ["epoch", "loss", "train_acc", "test_acc", "elapsed_s"]
 
-# name -> (arguments, what the one error line must say); {tmp} is a scratch folder, {data} synthetic MNIST
+# name -> (arguments, what the one error line must say); {tmp} is a scratch folder, {data} synthetic MNIST.
+# Through a real interpreter: one error of the program's own and one of argparse's.
 BAD_INPUT = {
     "missing data": (["train", "--epochs", "1", "--data-dir", "{tmp}/empty"], "python -m mnistdemo data --from FOLDER"),
-    "wrong archives": (["data", "--from", "{tmp}/fake-archives", "--data-dir", "{tmp}/imported"], "md5 mismatch"),
     "lr 0": (["train", "--lr", "0"], "argument --lr: learning rate must be above 0"),
-    "batch size 0": (["train", "--batch-size", "0"], "argument --batch-size: batch size must be at least 1, got 0"),
-    "epochs -1": (["train", "--epochs", "-1"], "argument --epochs: epochs must be at least 1, got -1"),
-    "unreadable checkpoint": (["evaluate", "{tmp}/garbage.pt", "--data-dir", "{data}"], "is not a readable checkpoint"),
 }
 # More of the same, checked through `main` in this process, as each interpreter start costs seconds.
 MORE_BAD_INPUT = {
+    "wrong archives": (["data", "--from", "{tmp}/fake-archives", "--data-dir", "{tmp}/imported"], "md5 mismatch"),
+    "batch size 0": (["train", "--batch-size", "0"], "argument --batch-size: batch size must be at least 1, got 0"),
+    "epochs -1": (["train", "--epochs", "-1"], "argument --epochs: epochs must be at least 1, got -1"),
+    "unreadable checkpoint": (["evaluate", "{tmp}/garbage.pt", "--data-dir", "{data}"], "is not a readable checkpoint"),
     "no archives": (
         ["data", "--from", "{tmp}/empty", "--data-dir", "{tmp}/imported"],
         "does not hold the MNIST archives",

@@ -12,12 +12,9 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from harness.drawings import GENERATORS, PLAIN, Drawing, draw_set, naive_resize, plain_recipe
 from mnistdemo import canvas_to_mnist, predict_proba
-from mnistdemo.config import TrainConfig
-from mnistdemo.training import Trainer
 
 DRAWINGS = 400
 CHECKED = ["skeleton", "strokes"]
@@ -36,11 +33,9 @@ SPREADS = 2.0
 
 
 @pytest.fixture(scope="module")
-def seed_model(mnist_data):
+def seed_model(notebook_run):
     """The notebook's model after its 30 epochs (about 92.5% on MNIST's test set)."""
-    trainer = Trainer(mnist_data, TrainConfig.for_model("seed"), torch.device("cpu"))
-    trainer.run()
-    return trainer.model
+    return notebook_run.model
 
 
 @pytest.fixture(scope="module", params=CHECKED)

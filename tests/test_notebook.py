@@ -13,7 +13,6 @@ from mnistdemo.config import TrainConfig
 from mnistdemo.data import ARCHIVES
 from mnistdemo.inference import predict_proba
 from mnistdemo.models import SIGMOID_SOFTMAX_CAP
-from mnistdemo.training import Trainer
 
 # One torch thread: this small model gains little from a second one, and on a busy machine (a
 # shared CI runner, the app and a browser beside it) two threads fight and run 10x slower.
@@ -41,15 +40,14 @@ def test_the_real_data_set_loads_as_published(mnist_data):
     assert mnist_data.train_images.min() == 0 and mnist_data.train_images.max() == 1
 
 
-def test_seed_model_reaches_the_notebooks_accuracy(mnist_data):
-    trainer = Trainer(mnist_data, TrainConfig())  # the notebook: seed model, 30 epochs, batch 256, Adam 3e-4
+def test_seed_model_reaches_the_notebooks_accuracy(notebook_run, mnist_data):
+    history = notebook_run.history
 
-    history = trainer.run()
-
+    assert notebook_run.config == TrainConfig()  # the notebook: seed model, 30 epochs, batch 256, Adam 3e-4
     assert len(history) == 30
     assert history[-1].test_acc >= 92.0, history[-1]
     assert history[-1].loss < history[0].loss
-    probabilities = predict_proba(trainer.model, mnist_data.test_images[:1000].numpy())
+    probabilities = predict_proba(notebook_run.model, mnist_data.test_images[:1000].numpy())
     assert probabilities.max() <= SIGMOID_SOFTMAX_CAP + 1e-6  # confident, yet never above about 0.23
 
 

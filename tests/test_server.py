@@ -3,7 +3,8 @@ idles when a page is open and nobody touches it, many sessions opened at once on
 leave no traceback in its log, a closed page's run gives its training slot back within seconds, and a
 page whose connection drops for a moment keeps its run.
 
-Each test starts its own server, so that "idle" and "cold" mean what they say.
+The idle and the cold-server tests start their own server, so that "idle" and "cold" mean what they
+say; the other two share one (each start costs a cold start of torch and MNIST).
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ window.WebSocket = class extends NativeWebSocket {
 
 def problems_in(log_text: str) -> list[str]:
     return [line for line in log_text.splitlines() if any(problem in line for problem in LOG_PROBLEMS)]
+
+
+@pytest.fixture(scope="module")
+def shared_server(mnist_data_dir, tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
+        yield server
 
 
 def test_an_open_page_leaves_the_server_idle(browser, mnist_data_dir, tmp_path):
@@ -101,55 +109,56 @@ def press_train(page, epochs: str = "End") -> None:
     sidebar.get_by_role("button", name="Train", exact=True).click()
 
 
-def test_a_closed_pages_run_gives_its_slot_back_within_seconds(browser, mnist_data_dir, tmp_path):
+def test_a_closed_pages_run_gives_its_slot_back_within_seconds(browser, shared_server):
     """Every slot busy with a long run, one more run waiting: close the waiting page, then a running
     one. A page opened after a few seconds gets the freed slot at once; had the closed run kept
     training (until the 90 s fallback) or the closed waiting run taken the slot, it would wait."""
     from playwright.sync_api import expect
 
-    log = tmp_path / "streamlit.log"
-    with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
-        context = browser.new_context(viewport={"width": 1200, "height": 800})
-        running = [open_page(context, server.url) for _ in range(MAX_CONCURRENT_RUNS)]
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    try:  # closed whatever happens: its runs would hold the slots the next test needs
+        running = [open_page(context, shared_server.url) for _ in range(MAX_CONCURRENT_RUNS)]
         for page in running:
             press_train(page)
             expect(page.get_by_text("Training 100 epochs")).to_be_visible()
-        waiting = open_page(context, server.url)
+        waiting = open_page(context, shared_server.url)
         press_train(waiting)
         expect(waiting.get_by_text("Waiting for a free training slot").first).to_be_visible()
 
         waiting.close()
         running.pop().close()
         time.sleep(CLOSED_PAGE_GRACE_S + 3)  # the grace a reconnecting page gets, and a poll or two
-        latecomer = open_page(context, server.url)
+        latecomer = open_page(context, shared_server.url)
         press_train(latecomer, epochs="Home")
         # One epoch takes seconds; a slot kept until the fallback (90 s), or taken by the closed page's
         # 100 epochs, would keep it waiting far longer.
         expect(latecomer.get_by_text("Training finished")).to_be_visible(timeout=LATECOMER_TIMEOUT_MS)
         expect(running[0].get_by_text("Training 100 epochs")).to_be_visible()  # the open page's run goes on
+    finally:
         context.close()
 
-    assert not problems_in(log.read_text()), problems_in(log.read_text())
+    problems = problems_in(shared_server.log_path.read_text())
+    assert not problems, problems
 
 
-def test_a_page_whose_connection_drops_keeps_its_run(browser, mnist_data_dir, tmp_path):
+def test_a_page_whose_connection_drops_keeps_its_run(browser, shared_server):
     """A network blip while a run trains: the server releases the session as its connection drops, and
     the page reconnects to the same session at once. Its run must go on past the grace a closed page
     gets; a run that waited only for the page's polls would stop ("nobody was watching")."""
     from playwright.sync_api import expect
 
-    log = tmp_path / "streamlit.log"
-    with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
-        context = browser.new_context(viewport={"width": 1200, "height": 800})
-        context.add_init_script(KEEP_SOCKETS)
-        page = open_page(context, server.url)
-        press_train(page)
-        expect(page.get_by_text("Training 100 epochs")).to_be_visible()
-        page.evaluate("window.openedSockets.forEach(socket => socket.close())")
-        page.wait_for_function("window.openedSockets.length > 1")  # it reconnected
-        time.sleep(CLOSED_PAGE_GRACE_S + 5)
-        expect(page.get_by_text("nobody was watching")).to_have_count(0)
-        expect(page.get_by_text("Training 100 epochs")).to_be_visible()
-        context.close()
+    context = browser.new_context(viewport={"width": 1200, "height": 800})
+    context.add_init_script(KEEP_SOCKETS)
+    page = open_page(context, shared_server.url)
+    press_train(page)
+    # the closed pages of the test before may hold their slots for their grace
+    expect(page.get_by_text("Training 100 epochs")).to_be_visible(timeout=PAGE_TIMEOUT_MS)
+    page.evaluate("window.openedSockets.forEach(socket => socket.close())")
+    page.wait_for_function("window.openedSockets.length > 1")  # it reconnected
+    time.sleep(CLOSED_PAGE_GRACE_S + 5)
+    expect(page.get_by_text("nobody was watching")).to_have_count(0)
+    expect(page.get_by_text("Training 100 epochs")).to_be_visible()
+    context.close()
 
-    assert not problems_in(log.read_text()), problems_in(log.read_text())
+    problems = problems_in(shared_server.log_path.read_text())
+    assert not problems, problems
