@@ -24,7 +24,10 @@ from .training import Trainer, default_device, use_one_cpu_thread
 
 
 def main(commands: BinaryIO, events: Events) -> None:
-    data = MnistData.from_bytes(pickle.load(commands))
+    try:
+        data = MnistData.from_bytes(pickle.load(commands))
+    except EOFError:  # the server ended before it sent the data: nothing to train, nobody to tell
+        return
     device = default_device()
     use_one_cpu_thread(device)
     favour_training_threads()  # its runs share a GIL only with one another

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,6 +20,7 @@ from mnistdemo.config import TrainConfig
 from mnistdemo.jobs import JobState, TrainingJob
 from mnistdemo.training import Trainer
 
+REPO = Path(__file__).resolve().parents[1]
 CONFIG = TrainConfig(epochs=3, batch_size=16, lr=0.01, seed=3)
 LONG = replace(CONFIG, epochs=100, batch_size=1)  # long enough to stop or break
 WAIT_S = 120.0  # the process imports torch first: seconds on a busy machine
@@ -130,3 +134,22 @@ def test_without_its_training_process_a_server_trains_in_the_jobs_thread(synthet
     job = TrainingJob(synthetic_data, CONFIG, runner=ProcessRunner(missing))
     job.start(CONFIG)
     assert wait_until_done(job).state == JobState.FINISHED
+
+
+def test_a_training_process_whose_server_ends_before_sending_the_data_leaves_quietly():
+    commands_read, commands_write = os.pipe()
+    events_read, events_write = os.pipe()
+    os.close(commands_write)  # the server is gone before it sent anything
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "mnistdemo.train_process", str(commands_read), str(events_write)],
+            pass_fds=(commands_read, events_write),
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=WAIT_S,
+        )
+    finally:
+        for end in (commands_read, events_read, events_write):
+            os.close(end)
+    assert (done.returncode, done.stderr) == (0, "")
