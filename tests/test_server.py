@@ -3,17 +3,19 @@ idles when a page is open and nobody touches it, many sessions opened at once on
 leave no traceback in its log, a closed page's run gives its training slot back within seconds, and a
 page whose connection drops for a moment keeps its run.
 
-The idle and the cold-server tests start their own server, so that "idle" and "cold" mean what they
-say; the other two share one (each start costs a cold start of torch and MNIST).
+The cold-server test starts its own server, so that "cold" means what it says. The others share one
+(each start costs a cold start of torch and MNIST), whose idle figure is measured first thing, before
+any test has touched it, whatever order the tests run in.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 
 import pytest
 
-from harness.browser import idle_server_cores, streamlit_server
+from harness.browser import Server, idle_server_cores, streamlit_server
 from mnistdemo.jobs import CLOSED_PAGE_GRACE_S
 from mnistdemo.ui.state import MAX_CONCURRENT_RUNS
 
@@ -43,19 +45,25 @@ def problems_in(log_text: str) -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def shared_server(mnist_data_dir, tmp_path_factory):
+def server_and_its_idle_cores(browser, mnist_data_dir, tmp_path_factory) -> Iterator[tuple[Server, float]]:
+    """A new server, and the cores it used with one idle page open, measured before anything else
+    happens on it."""
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
-        yield server
+        yield server, idle_server_cores(browser, server, SETTLE_S, IDLE_WINDOW_S)
 
 
-def test_an_open_page_leaves_the_server_idle(browser, mnist_data_dir, tmp_path):
-    log = tmp_path / "streamlit.log"
-    with streamlit_server(data_dir=mnist_data_dir, log_path=log) as server:
-        cores = idle_server_cores(browser, server, SETTLE_S, IDLE_WINDOW_S)
+@pytest.fixture
+def shared_server(server_and_its_idle_cores) -> Server:
+    return server_and_its_idle_cores[0]
+
+
+def test_an_open_page_leaves_the_server_idle(server_and_its_idle_cores):
+    server, cores = server_and_its_idle_cores
 
     assert cores < MAX_IDLE_CORES, f"the server used {cores:.2f} cores with one idle page open"
-    assert not problems_in(log.read_text()), problems_in(log.read_text())
+    problems = problems_in(server.log_path.read_text())
+    assert not problems, problems
 
 
 def test_many_sessions_at_once_on_a_cold_server_log_no_error(browser, mnist_data_dir, tmp_path):
