@@ -3,7 +3,8 @@
 `make` draws a set (bench/eval_drawings.py's splits and cache), reads it with a run's model, and
 writes sheets of drawings for a person to read: every drawing the model gets wrong (or `--misses`
 of them) mixed with as many it gets right, shuffled, each shown as drawn on the canvas (cropped to
-its ink), numbered, with neither the digit meant nor the model's answer. `score` takes the person's
+its ink), numbered, with neither the digit meant nor the model's answer; `--key` rebuilds the sheets
+of an earlier reading from its key instead. `score` takes the person's
 answers, one digit per drawing in the sheets' order ("?" for none), and prints:
 - how many of the drawings the model reads right, and how many of those it misses, the person reads;
 - the person's accuracy on the whole set, estimated from the two groups weighted by the model's;
@@ -12,7 +13,7 @@ answers, one digit per drawing in the sheets' order ("?" for none), and prints:
 - the model's accuracy on the drawings the person reads (estimated the same way).
 
 Run from the repository root:
-  .venv/bin/python -m bench.blind_reading make --generator elastic --out DIR [--cache DIR]
+  .venv/bin/python -m bench.blind_reading make --generator elastic --out DIR [--cache DIR] [--key KEY]
   .venv/bin/python -m bench.blind_reading score DIR/key.json ANSWERS
 """
 
@@ -90,6 +91,13 @@ def make(args: argparse.Namespace) -> None:
     pick = np.random.default_rng(split.seed).choice(split.digits, args.count, replace=False)  # as make_sets picks
     labels = data.test_labels[pick].numpy()
     canvases, _ = drawn(data.test_images[pick].numpy(), args.generator, args.hand, split, args.cache)
+    drawing_set = f"{args.generator} {args.hand}, {args.split} split, {args.count} drawings"
+    if args.key:  # an earlier reading's sheets, whatever the model reads today
+        earlier = json.loads(args.key.read_text())
+        if earlier["set"] != drawing_set:
+            raise SystemExit(f"{args.key} is the key of another set: {earlier['set']}, not {drawing_set}")
+        write_sheets(canvases[earlier["drawing"]], args.out)
+        return
     read = [canvas_to_mnist(np.dstack([grey, grey, grey, np.full_like(grey, 255)])) for grey in canvases]
     kept = np.array([image is not None for image in read])
     images = np.stack([np.zeros((28, 28), np.float32) if image is None else image for image in read])
@@ -103,11 +111,9 @@ def make(args: argparse.Namespace) -> None:
     shown = np.concatenate([misses, rng.choice(np.flatnonzero(right), len(misses), replace=False)])
     rng.shuffle(shown)
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    for number, page in enumerate(sheets(canvases[shown]), start=1):
-        page.save(args.out / f"sheet-{number}.png")
+    write_sheets(canvases[shown], args.out)
     key = {
-        "set": f"{args.generator} {args.hand}, {args.split} split, {args.count} drawings",
+        "set": drawing_set,
         "run": args.run,
         "model accuracy": float(right.mean()),
         "drawing": shown.tolist(),
@@ -115,8 +121,15 @@ def make(args: argparse.Namespace) -> None:
         "model right": right[shown].tolist(),
     }
     (args.out / "key.json").write_text(json.dumps(key))
-    pages = math.ceil(len(shown) / (COLUMNS * ROWS))
-    print(f"{len(shown)} drawings on {pages} sheets in {args.out}; the key is key.json")
+    print(f"the key is {args.out / 'key.json'}")
+
+
+def write_sheets(canvases: np.ndarray, out: Path) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    pages = sheets(canvases)
+    for number, page in enumerate(pages, start=1):
+        page.save(out / f"sheet-{number}.png")
+    print(f"{len(canvases)} drawings on {len(pages)} sheets in {out}")
 
 
 def score(args: argparse.Namespace) -> None:
@@ -146,6 +159,7 @@ def main() -> None:
     maker.add_argument("--run", choices=RUNS, default="draw")
     maker.add_argument("--misses", type=int, help="show this many of the model's misses (default: all)")
     maker.add_argument("--seed", type=int, default=0, help="which drawings are shown, and in what order")
+    maker.add_argument("--key", type=Path, help="rebuild the sheets of an earlier reading from its key")
     maker.add_argument("--out", type=Path, required=True)
     maker.add_argument("--cache", type=Path, help="bench/eval_drawings.py's cache of models and drawings")
     maker.add_argument("--data-dir", help="MNIST folder (default: $MNISTDEMO_DATA_DIR or ~/.cache/mnistdemo)")
