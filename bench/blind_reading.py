@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from bench.eval_drawings import RUNS, SPLITS, drawn, trained
+from bench.eval_drawings import RUNS, SPLITS, drawn, read_canvases, split_digits, trained
 from harness.drawings import GENERATORS
 from mnistdemo.data import load_mnist
 from mnistdemo.drawing import canvas_to_mnist
@@ -88,9 +88,8 @@ def blind_reading(model_right: np.ndarray, person_right: np.ndarray, model_accur
 def make(args: argparse.Namespace) -> None:
     data = load_mnist(args.data_dir)
     split = SPLITS[args.split]
-    pick = np.random.default_rng(split.seed).choice(split.digits, args.count, replace=False)  # as make_sets picks
-    labels = data.test_labels[pick].numpy()
-    canvases, _ = drawn(data.test_images[pick].numpy(), args.generator, args.hand, split, args.cache)
+    digits, labels = split_digits(data, split, args.count)
+    canvases, _ = drawn(digits, args.generator, args.hand, split, args.cache)
     drawing_set = f"{args.generator} {args.hand}, {args.split} split, {args.count} drawings"
     if args.key:  # an earlier reading's sheets, whatever the model reads today
         earlier = json.loads(args.key.read_text())
@@ -98,9 +97,7 @@ def make(args: argparse.Namespace) -> None:
             raise SystemExit(f"{args.key} is the key of another set: {earlier['set']}, not {drawing_set}")
         write_sheets(canvases[earlier["drawing"]], args.out)
         return
-    read = [canvas_to_mnist(np.dstack([grey, grey, grey, np.full_like(grey, 255)])) for grey in canvases]
-    kept = np.array([image is not None for image in read])
-    images = np.stack([np.zeros((28, 28), np.float32) if image is None else image for image in read])
+    images, kept = read_canvases(canvas_to_mnist, canvases)
     model, _ = trained(args.run, RUNS[args.run], data, args.cache)
     right = (predict_proba(model, images).argmax(axis=1) == labels) & kept
 

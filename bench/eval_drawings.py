@@ -78,19 +78,13 @@ def make_sets(
     cache: Path | None = None,
 ) -> dict[tuple[str, str], DrawingSet]:
     """The split's drawings by each generator and hand (all, unless named), read every way."""
-    pick = np.random.default_rng(split.seed).choice(split.digits, count, replace=False)
-    digits, labels = data.test_images[pick].numpy(), data.test_labels[pick].numpy()
+    digits, labels = split_digits(data, split, count)
     sets = {}
     for generator in generators or list(GENERATORS):
         for hand in hands or list(HANDS):
             started = time.perf_counter()
             canvases, sources = drawn(digits, generator, hand, split, cache)
-            readings = {}
-            for reader_name, reader in READERS.items():
-                read = [reader(np.dstack([grey, grey, grey, np.full_like(grey, 255)])) for grey in canvases]
-                kept = np.array([image is not None for image in read])
-                images = np.stack([np.zeros((28, 28), np.float32) if image is None else image for image in read])
-                readings[reader_name] = images, kept
+            readings = {reader_name: read_canvases(reader, canvases) for reader_name, reader in READERS.items()}
             sets[generator, hand] = DrawingSet(labels, sources, readings)
             rejected = count - readings["canvas_to_mnist"][1].sum()
             print(
@@ -99,6 +93,23 @@ def make_sets(
                 flush=True,
             )
     return sets
+
+
+def split_digits(data: MnistData, split: Split, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """`count` of the split's test digits (N, 28, 28) and their labels, the same for every generator."""
+    pick = np.random.default_rng(split.seed).choice(split.digits, count, replace=False)
+    return data.test_images[pick].numpy(), data.test_labels[pick].numpy()
+
+
+def read_canvases(
+    reader: Callable[[np.ndarray], np.ndarray | None], canvases: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Grey canvases (N, 280, 280) read by `reader`: the images (N, 28, 28), blank where it read
+    nothing, and whether it read each (N,) bool."""
+    read = [reader(np.dstack([grey, grey, grey, np.full_like(grey, 255)])) for grey in canvases]
+    kept = np.array([image is not None for image in read])
+    images = np.stack([np.zeros((28, 28), np.float32) if image is None else image for image in read])
+    return images, kept
 
 
 def drawn(
